@@ -14,6 +14,10 @@ def build_parser():
     course.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
     course.add_argument("notebooks", nargs="*", help="lecture notebooks (default: lectures/*.ipynb)")
     course.set_defaults(run=_course)
+    release = commands.add_parser("release", help="generate the student versions: solutions/ -> assignments/")
+    release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                         help="problem sets to release (default: every folder of solutions/)")
+    release.set_defaults(run=_release)
     return parser
 
 
@@ -21,6 +25,19 @@ def _course(args):
     from cnngrader.course import build
 
     return build(args.notebooks or None, out=args.out, timeout=args.timeout)
+
+
+def _release(args):
+    from cnngrader.release import ReleaseError, generate
+
+    try:
+        paths = generate(args.assignments or None)
+    except ReleaseError as err:
+        print(err, file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"released {path}")
+    return 0
 
 
 def main(argv=None):

@@ -1,5 +1,6 @@
 """Run a notebook headless with nbclient and report what happened, cell by cell."""
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,6 +8,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class NotebookFailed(RuntimeError):
@@ -44,5 +48,5 @@ def run_notebook(path, cwd=None, timeout=300, kernel_name="python3"):
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         index, cell = _failing_cell(nb)
         where = f"cell {index}: {cell.source.splitlines()[0] if cell.source else ''!r}" if cell else "a cell"
-        raise NotebookFailed(f"{path.name} failed at {where}\n{err}") from None
+        raise NotebookFailed(f"{path.name} failed at {where}\n{_ANSI.sub('', str(err))}") from None
     return Run(nb, time.perf_counter() - start)

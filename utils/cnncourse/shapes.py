@@ -4,6 +4,7 @@ Conventions: W input length (or height/width), F kernel size, S stride, P zero p
 on each side, D dilation. A dilated kernel spans ``D*(F-1)+1`` inputs.
 """
 
+import operator
 from dataclasses import dataclass
 
 
@@ -12,8 +13,12 @@ class ShapeError(ValueError):
 
 
 def _positive_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ShapeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        value = operator.index(value)  # int, NumPy or torch integer; not float, not bool
+    except TypeError:
+        raise ShapeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
     if value < minimum:
         raise ShapeError(f"{name} must be >= {minimum}, got {value}")
     return value
@@ -44,8 +49,8 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, exact=F
     steps, remainder = divmod(padded - span, stride)
     if exact and remainder:
         raise ShapeError(
-            f"(W - F + 2P)/S = ({size} - {span} + 2*{padding})/{stride} = "
-            f"{(padded - span) / stride:g} is not an integer: the last {remainder} input "
+            f"(W - F + 2P)/S + 1 = ({size} - {span} + 2*{padding})/{stride} + 1 = "
+            f"{(padded - span) / stride + 1:g} is not an integer: the last {remainder} input "
             f"position(s) are never covered; change the padding or the stride")
     return steps + 1
 

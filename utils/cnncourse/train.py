@@ -25,25 +25,30 @@ class History:
     test_loss: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
     seconds: float = 0.0
+    metric: str = "acc"  # what train_acc/test_acc hold: accuracy, or fit's ``metric`` by name
 
     def summary(self):
         """One line with the last evaluation."""
-        line = f"step {self.steps[-1]}: train acc {self.train_acc[-1]:.1%}"
+        line = f"step {self.steps[-1]}: train {self.metric} {self.train_acc[-1]:.1%}"
         if self.test_acc:
-            line += f", test acc {self.test_acc[-1]:.1%}"
+            line += f", test {self.metric} {self.test_acc[-1]:.1%}"
         return line + f" ({self.seconds:.1f} s)"
 
 
-def as_tensors(X, y, device):
-    """Inputs as float32 and labels as int64 tensors on ``device`` (accepts NumPy arrays)."""
+def as_tensors(X, y, device, target_dtype=torch.long):
+    """Inputs as float32 and labels as ``target_dtype`` (int64) tensors on ``device`` (accepts NumPy arrays)."""
     X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X, dtype=torch.float32)
-    y = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y, dtype=torch.long)
+    y = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y, dtype=target_dtype)
     return X.to(device), y.to(device)
 
 
 @torch.no_grad()
-def evaluate(model, X, y, batch_size=1000, loss_fn=F.cross_entropy):
-    """Mean loss and accuracy of ``model`` on (X, y), in eval mode and without gradients."""
+def evaluate(model, X, y, batch_size=1000, loss_fn=F.cross_entropy, metric=None):
+    """Mean loss and accuracy of ``model`` on (X, y), in eval mode and without gradients.
+
+    ``metric(outputs, targets)`` (a batch mean) replaces accuracy when given; batches are
+    weighted by their size.
+    """
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
@@ -51,7 +56,10 @@ def evaluate(model, X, y, batch_size=1000, loss_fn=F.cross_entropy):
         logits = model(X[start:start + batch_size])
         target = y[start:start + batch_size]
         total_loss += loss_fn(logits.float(), target, reduction="sum").item()
-        correct += (logits.argmax(1) == target).sum().item()
+        if metric is None:
+            correct += (logits.argmax(1) == target).sum().item()
+        else:
+            correct += float(metric(logits.float(), target)) * len(target)
     model.train(was_training)
     return total_loss / len(X), correct / len(X)
 
@@ -70,16 +78,20 @@ def make_optimizer(model, name="adam", lr=1e-2, weight_decay=0.0, momentum=0.9):
 
 def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimizer="adam",
         weight_decay=0.0, eval_every=None, device=None, seed=0, loss_fn=F.cross_entropy,
-        amp=False, progress=True, desc="training"):
+        amp=False, progress=True, desc="training", metric=None, augment=None, target_dtype=torch.long):
     """Train ``model`` by minibatch gradient descent on ``train = (X, y)``; return a History.
 
     ``test = (X, y)`` is evaluated every ``eval_every`` steps (default: 20 times in all).
     ``amp=True`` uses bfloat16/float16 autocast on CUDA (ignored elsewhere).
+    Beyond classification: ``metric(outputs, targets)`` (a batch mean, e.g. IoU) replaces
+    accuracy in the history, ``augment(X_batch)`` transforms each training minibatch, and
+    ``target_dtype`` (default int64 labels) keeps e.g. float targets; ``loss_fn`` must accept
+    ``reduction="sum"`` (summed over examples) for evaluation.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
-    X, y = as_tensors(*train, device)
-    test = as_tensors(*test, device) if test is not None else None
+    X, y = as_tensors(*train, device, target_dtype)
+    test = as_tensors(*test, device, target_dtype) if test is not None else None
     opt = optimizer if isinstance(optimizer, torch.optim.Optimizer) else make_optimizer(
         model, optimizer, lr, weight_decay)
     generator = torch.Generator().manual_seed(seed)
@@ -87,13 +99,15 @@ def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimiz
     autocast = (torch.autocast("cuda", dtype=torch.float16) if amp and device.type == "cuda"
                 else nullcontext())
     scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
-    hist, start = History(), time.perf_counter()
+    hist = History(metric="acc" if metric is None else getattr(metric, "__name__", "metric"))
+    start = time.perf_counter()
     model.train()
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False)
     for step in bar:
         idx = torch.randint(len(X), (batch_size,), generator=generator).to(device)
+        inputs = X[idx] if augment is None else augment(X[idx])
         with autocast:
-            loss = loss_fn(model(X[idx]), y[idx])
+            loss = loss_fn(model(inputs), y[idx])
         opt.zero_grad(set_to_none=True)
         if scaler:
             scaler.scale(loss).backward()
@@ -103,7 +117,7 @@ def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimiz
             loss.backward()
             opt.step()
         if step % eval_every == 0 or step == steps:
-            _record(hist, step, model, (X, y), test, loss_fn)
+            _record(hist, step, model, (X, y), test, loss_fn, metric)
             bar.set_postfix(loss=f"{hist.train_loss[-1]:.3f}",
                             acc=f"{(hist.test_acc or hist.train_acc)[-1]:.1%}")
     if device.type == "cuda":
@@ -112,12 +126,12 @@ def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimiz
     return hist
 
 
-def _record(hist, step, model, train, test, loss_fn):
+def _record(hist, step, model, train, test, loss_fn, metric=None):
     hist.steps.append(step)
-    loss, acc = evaluate(model, *train, loss_fn=loss_fn)
+    loss, acc = evaluate(model, *train, loss_fn=loss_fn, metric=metric)
     hist.train_loss.append(loss)
     hist.train_acc.append(acc)
     if test is not None:
-        loss, acc = evaluate(model, *test, loss_fn=loss_fn)
+        loss, acc = evaluate(model, *test, loss_fn=loss_fn, metric=metric)
         hist.test_loss.append(loss)
         hist.test_acc.append(acc)

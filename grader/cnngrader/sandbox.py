@@ -1,0 +1,246 @@
+"""Confine one student's code: namespaces, a private file view, an unprivileged user, rlimits.
+
+Everything here runs in processes forked by the warm worker (``cnngrader.warm``):
+
+* ``isolate(plan)`` runs in the *warden* (still privileged): new mount, network, IPC, UTS and PID
+  namespaces; the paths in ``plan.hide`` are covered by empty read-only tmpfs (except the read-only
+  ``plan.expose`` paths the interpreter needs, e.g. the virtual environment), and ``/tmp`` becomes a
+  small private tmpfs holding the working copy.
+* ``confine(plan, limits)`` runs in the *runner* (the process that executes student code): a fresh
+  ``/proc``, resource limits, no new privileges, then an unprivileged uid/gid.
+
+Which of these work depends on the machine (root, user namespaces, seccomp policies of a
+container). ``probe()`` tries them once in a throwaway child; whatever is missing is reported in
+``Mechanisms.missing`` and printed by the caller: the sandbox falls back loudly, never silently.
+"""
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import resource
+from dataclasses import asdict, dataclass, field
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+
+WORK = "/tmp/work"  # the working copy, as the student's code sees it
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+@dataclass
+class Limits:
+    """Per-submission limits (enforced with setrlimit; the wall clock by the warden's SIGKILL)."""
+
+    timeout: float = 120.0     # wall-clock seconds for the whole notebook
+    memory_mb: int = 2048      # RLIMIT_AS above the warm interpreter's own address space
+    processes: int = 64        # RLIMIT_NPROC for the sandbox uid (bounds fork bombs)
+    file_mb: int = 64          # RLIMIT_FSIZE: largest file the code may write
+    disk_mb: int = 256         # size of the private /tmp holding the working copy
+    open_files: int = 256      # RLIMIT_NOFILE
+    threads: int = 1           # torch/OpenMP threads for the student's code
+
+
+@dataclass
+class Plan:
+    """What the student's code may see: everything but ``hide``; of ``hide``, only ``expose``."""
+
+    hide: list = field(default_factory=list)
+    expose: list = field(default_factory=list)
+    uid: int = 65534
+    workdir: str = "/tmp"  # the working copy when mounts are unavailable (fallback)
+    mechanisms: dict = field(default_factory=dict)  # asdict(Mechanisms) of what may be used
+
+
+@dataclass
+class Mechanisms:
+    namespaces: bool = False   # mount/net/pid/ipc/uts namespaces (network cut, private /proc)
+    user_namespace: bool = False  # namespaces obtained through an unprivileged user namespace
+    mounts: bool = False       # hiding paths behind tmpfs
+    setuid: bool = False       # running as a separate unprivileged uid
+    missing: list = field(default_factory=list)
+
+    def describe(self):
+        done = ["rlimits (memory, CPU time, processes, file size, open files)",
+                "wall-clock SIGKILL of the whole process tree"]
+        if self.namespaces:
+            done.append("no network (empty network namespace)")
+            done.append("own PID namespace (all processes killed with it)")
+        if self.mounts:
+            done.append("private file view (course, sources, gradebook, other students hidden)")
+        if self.setuid:
+            done.append("unprivileged uid")
+        return done
+
+
+def _check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags):
+    _check(_libc.unshare(flags), "unshare")
+
+
+def mount(source, target, fstype=None, flags=0, data=None):
+    enc = (lambda s: s.encode() if s is not None else None)
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {target}")
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _enter_namespaces(mech):
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
+    if mech.get("user_namespace"):
+        uid, gid = os.getuid(), os.getgid()
+        unshare(CLONE_NEWUSER | flags)
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"0 {uid} 1")
+        _write("/proc/self/gid_map", f"0 {gid} 1")
+    else:
+        unshare(flags)
+
+
+def _outermost(paths):
+    kept = []
+    for p in sorted({os.path.realpath(p) for p in paths}, key=len):
+        if os.path.isdir(p) and not any(p == k or p.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(p)
+    return kept
+
+
+def isolate(plan, limits):
+    """In the warden: new namespaces and the private file view. Returns the working directory."""
+    mech = plan.mechanisms
+    if mech.get("namespaces"):
+        _enter_namespaces(mech)
+    if not mech.get("mounts"):
+        return None
+    mount("none", "/", None, MS_REC | MS_PRIVATE)
+    hidden = _outermost(list(plan.hide) + ["/tmp"])
+    # keep handles on what must stay visible before covering its parents
+    handles = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in _outermost(plan.expose)]
+    for h in hidden:
+        size = f"size={limits.disk_mb}m,mode=1777" if h == "/tmp" else "size=1m,mode=0755"
+        mount("tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV, size)
+    for path, fd in handles:
+        if any(path.startswith(h.rstrip("/") + "/") for h in hidden):
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+        os.close(fd)
+    for h in hidden:
+        if h != "/tmp":
+            mount(None, h, None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=0755")
+    os.makedirs(WORK, mode=0o700)
+    if mech.get("setuid"):
+        os.chown(WORK, plan.uid, plan.uid)
+    return WORK
+
+
+def confine(plan, limits, baseline_vm):
+    """In the runner (PID 2 of the new namespace): /proc, rlimits, no new privileges, drop the uid."""
+    mech = plan.mechanisms
+    if mech.get("namespaces") and mech.get("mounts"):
+        try:
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except OSError:
+            pass  # some container runtimes forbid a fresh /proc; the PID namespace still holds
+    cpu = int(limits.timeout) + 5
+    memory = baseline_vm + limits.memory_mb * 2**20
+    nproc = limits.processes if mech.get("setuid") else resource.RLIM_INFINITY
+    for name, value in [("RLIMIT_CPU", cpu), ("RLIMIT_AS", memory), ("RLIMIT_NPROC", nproc),
+                        ("RLIMIT_FSIZE", limits.file_mb * 2**20), ("RLIMIT_NOFILE", limits.open_files),
+                        ("RLIMIT_CORE", 0)]:
+        _, hard = resource.getrlimit(getattr(resource, name))
+        if hard != resource.RLIM_INFINITY and (value == resource.RLIM_INFINITY or value > hard):
+            value = hard
+        resource.setrlimit(getattr(resource, name), (value, value))
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    if mech.get("setuid"):
+        os.setgroups([])
+        os.setgid(plan.uid)
+        os.setuid(plan.uid)
+    if not mech.get("namespaces"):
+        os.setsid()  # fallback: at least a process group to kill
+
+
+def address_space():
+    """Bytes of virtual memory this process already maps (the warm interpreter's baseline)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _try(fn):
+    """Run ``fn`` in a throwaway child; True if it returned without raising."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fn()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def probe(uid=65534):
+    """Which isolation mechanisms work here (tested in throwaway children)."""
+    mech = Mechanisms()
+    root = os.geteuid() == 0
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
+    if root and _try(lambda: unshare(flags)):
+        mech.namespaces = True
+    elif _try(lambda: _enter_namespaces({"user_namespace": True})):
+        mech.namespaces = mech.user_namespace = True
+    else:
+        mech.missing.append("namespaces (no network cut, no PID namespace): unshare() is not permitted")
+
+    def mounts():
+        _enter_namespaces({"user_namespace": mech.user_namespace})
+        mount("none", "/", None, MS_REC | MS_PRIVATE)
+        mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")
+
+    if mech.namespaces and _try(mounts):
+        mech.mounts = True
+    else:
+        mech.missing.append("private file view: mounting tmpfs is not permitted, instructor files "
+                            "stay readable by student code")
+
+    def drop():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+
+    if root and not mech.user_namespace and _try(drop):
+        mech.setuid = True
+    else:
+        mech.missing.append("unprivileged uid: not running as root, student code runs as the "
+                            "grader's user (inside the namespaces where available)")
+    return mech
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` (the PID namespace's init, or a session leader in the fallback)."""
+    for target in (pid, -pid):
+        try:
+            os.kill(target, 9)
+        except OSError as err:
+            if err.errno not in (errno.ESRCH, errno.EPERM):
+                raise
+
+
+def plan_dict(plan):
+    return asdict(plan)
