@@ -12,7 +12,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # on 2 cores were measured 2x slower than running them one after the other).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(scope="session")

@@ -5,19 +5,13 @@ import pytest
 import torch
 from torch import nn
 
-from cnncourse.counting import count_params
+from cnncourse.counting import count_params, on_meta
 from cnncourse.models import (alexnet, alexnet_paper, alphago_policy, googlenet, resnet,
                               resnet18, resnet34, resnet50, resnet152, small_net, vgg, vgg11,
                               vgg16, vgg19)
 from cnncourse.models.alphago import policy_params
 from cnncourse.models.googlenet import Inception
 from cnncourse.models.resnet import BasicBlock, Bottleneck
-
-
-def meta(constructor, **kwargs):
-    """Build a model on the meta device: shapes and counts without allocating weights."""
-    with torch.device("meta"):
-        return constructor(**kwargs)
 
 
 @pytest.mark.parametrize("constructor, kwargs, expected", [
@@ -36,7 +30,7 @@ def meta(constructor, **kwargs):
     (alphago_policy, {}, 3_882_793),
 ], ids=lambda v: getattr(v, "__name__", None) or (str(v) if isinstance(v, dict) and v else None))
 def test_parameter_counts(constructor, kwargs, expected):
-    assert count_params(meta(constructor, **kwargs)) == expected
+    assert count_params(on_meta(constructor, **kwargs)) == expected
 
 
 @pytest.mark.parametrize("constructor, size, out", [
@@ -44,12 +38,12 @@ def test_parameter_counts(constructor, kwargs, expected):
     (googlenet, 224, (1, 1000)), (resnet50, 224, (1, 1000)),
 ])
 def test_imagenet_nets_map_an_image_to_1000_scores(constructor, size, out):
-    model = meta(constructor).eval()
+    model = on_meta(constructor).eval()
     assert tuple(model(torch.zeros(1, 3, size, size, device="meta")).shape) == out
 
 
 def test_alexnet_paper_layers_follow_the_figure():
-    model = meta(alexnet_paper)
+    model = on_meta(alexnet_paper)
     convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
     assert [c.out_channels for c in convs] == [96, 256, 384, 384, 256]
     assert [c.groups for c in convs] == [1, 2, 1, 2, 2]  # the two-GPU split
@@ -59,14 +53,14 @@ def test_alexnet_paper_layers_follow_the_figure():
 
 
 def test_vgg_splits_into_features_and_classifier():
-    model = meta(vgg16)
+    model = on_meta(vgg16)
     assert tuple(model.features(torch.zeros(1, 3, 224, 224, device="meta")).shape) == (1, 512, 7, 7)
     first = model.classifier[0]
     assert isinstance(first, nn.Linear) and (first.in_features, first.out_features) == (25088, 4096)
     assert count_params(first) == 102_764_544
     assert sum(isinstance(m, nn.Conv2d) for m in model.features) == 13
-    assert sum(isinstance(m, nn.Conv2d) for m in meta(vgg19).features) == 16
-    assert count_params(meta(vgg, depth=11)) == count_params(meta(vgg11))
+    assert sum(isinstance(m, nn.Conv2d) for m in on_meta(vgg19).features) == 16
+    assert count_params(on_meta(vgg, depth=11)) == count_params(on_meta(vgg11))
     with pytest.raises(ValueError, match="depth"):
         vgg(17)
 
@@ -82,7 +76,7 @@ def test_inception_module_concatenates_its_four_branches():
 
 
 def test_googlenet_aux_heads_only_in_training():
-    model = meta(googlenet, num_classes=10, aux=True)
+    model = on_meta(googlenet, num_classes=10, aux=True)
     x = torch.zeros(2, 3, 224, 224, device="meta")
     logits, aux1, aux2 = model.train()(x)
     assert logits.shape == aux1.shape == aux2.shape == (2, 10)
@@ -102,9 +96,9 @@ def test_resnet_blocks():
 
 
 def test_resnet_without_skips_has_the_same_layers_but_no_shortcuts():
-    plain = meta(resnet, depth=34, residual=False)
+    plain = on_meta(resnet, depth=34, residual=False)
     assert all(m.shortcut is None for m in plain.modules() if isinstance(m, BasicBlock))
-    shortcut_params = sum(count_params(m.shortcut) for m in meta(resnet34).modules()
+    shortcut_params = sum(count_params(m.shortcut) for m in on_meta(resnet34).modules()
                           if isinstance(m, BasicBlock) and m.shortcut is not None)
     assert count_params(plain) + shortcut_params == 21_797_672
 
@@ -125,7 +119,7 @@ def test_small_twins_differ_only_in_the_skip_connections():
 
 @pytest.mark.parametrize("k", [128, 192, 256, 384])
 def test_alphago_policy_net(k):
-    model = meta(alphago_policy, k=k)
+    model = on_meta(alphago_policy, k=k)
     assert count_params(model) == policy_params(k)
     logits = model(torch.zeros(2, 48, 19, 19, device="meta"))
     assert logits.shape == (2, 361)

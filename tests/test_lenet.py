@@ -61,7 +61,7 @@ def test_modern_lenet_learns_a_little():
     x, y, x_test, y_test = mnist_subset()
     torch.manual_seed(0)
     hist = fit(lenet.lenet5(), (x[:1000], y[:1000]), (x_test[:500], y_test[:500]),
-               steps=60, batch_size=64, lr=3e-3, progress=False)
+               steps=60, batch_size=64, lr=3e-3, eval_every=60, progress=False)
     assert hist.test_acc[-1] > 0.6
 
 

@@ -18,6 +18,9 @@ def build_parser():
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                          help="problem sets to release (default: every folder of solutions/)")
     release.set_defaults(run=_release)
+    from cnngrader.commands import add_grading_commands
+
+    add_grading_commands(commands)  # collect, autograde, feedback, export, demo
     return parser
 
 

@@ -53,6 +53,9 @@ def api_for(config):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    db_url = config.CourseDirectory.db_url
+    if db_url.startswith("sqlite:///"):
+        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
@@ -95,8 +98,8 @@ def generate(assignments=None, root=ROOT, work=None):
             raise ReleaseError(f"no source folder solutions/{name}")
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
-            raise ReleaseError(f"nbgrader could not generate {name}:\n{result.get('error', '')}\n"
-                               f"{result.get('log', '')}")
+            tail = "\n".join(result.get("error", "").strip().splitlines()[-3:])
+            raise ReleaseError(f"nbgrader could not generate {name}: {tail}\n{result.get('log', '')}")
         for path in sorted((root / "assignments" / name).glob("*.ipynb")):
             rel = path.relative_to(root).as_posix()
             normalise(path, rel, f"solutions/{name}/{path.name}")

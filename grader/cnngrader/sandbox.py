@@ -126,18 +126,25 @@ def isolate(plan, limits):
     if not mech.get("mounts"):
         return None
     mount("none", "/", None, MS_REC | MS_PRIVATE)
-    hidden = _outermost(list(plan.hide) + ["/tmp"])
-    # keep handles on what must stay visible before covering its parents
-    handles = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in _outermost(plan.expose)]
+    inside = (lambda p, h: p.startswith(h.rstrip("/") + "/"))
+    every = [os.path.realpath(p) for p in plan.hide if os.path.isdir(p)]
+    hidden = _outermost(every + ["/tmp"])
+    # keep handles on what must stay visible before covering its parents (never a hidden folder)
+    exposed = _outermost([p for p in map(os.path.realpath, plan.expose)
+                          if not any(p == h or inside(h, p) for h in hidden)])
+    handles = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in exposed]
     for h in hidden:
         size = f"size={limits.disk_mb}m,mode=1777" if h == "/tmp" else "size=1m,mode=0755"
         mount("tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV, size)
     for path, fd in handles:
-        if any(path.startswith(h.rstrip("/") + "/") for h in hidden):
+        if any(inside(path, h) for h in hidden):
             os.makedirs(path, exist_ok=True)
             mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
             mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
         os.close(fd)
+    for h in every:  # a hidden folder inside an exposed one is covered again
+        if any(inside(h, e) for e in exposed):
+            mount("tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=0755")
     for h in hidden:
         if h != "/tmp":
             mount(None, h, None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=0755")
@@ -172,6 +179,18 @@ def confine(plan, limits, baseline_vm):
         os.setuid(plan.uid)
     if not mech.get("namespaces"):
         os.setsid()  # fallback: at least a process group to kill
+
+
+def interpreter_paths():
+    """Folders the Python running this code needs to read: its installation, venv and packages."""
+    import sys
+    paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    for name in ("cnncourse", "cnngrader"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            paths.add(os.path.dirname(os.path.realpath(module.__file__)))
+    return sorted(paths)
 
 
 def address_space():

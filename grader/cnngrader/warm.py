@@ -155,8 +155,10 @@ def warm_imports(threads=1):
         import cnncourse.checks  # noqa: F401
     except ImportError:
         pass
+    import bdb, pdb  # noqa: F401,E401  (IPython imports these lazily on the first error)
     shell = make_shell()
     shell.enable_matplotlib("inline")
+    shell.run_cell("1", store_history=False)  # warms IPython's own lazy imports
     return shell
 
 
@@ -277,6 +279,8 @@ def _warden(shell, request, plan, limits, baseline, reply_fd):
                   f"{len(cells) + 1} of {len(request['cells'])}")
     except (EOFError, BrokenPipeError, OSError):
         status = "crashed"
+    except (ValueError, struct.error):
+        status, reason = "crashed", "student code wrote into the grader's result channel"
     sandbox.kill_tree(init) if status != "ok" else None
     try:
         _, wait_status = os.waitpid(init, 0)
@@ -285,7 +289,7 @@ def _warden(shell, request, plan, limits, baseline, reply_fd):
     except ChildProcessError:
         code = None
     drain_log()
-    if status == "crashed":
+    if status == "crashed" and not reason:
         reason = (f"the notebook's process died while running code cell {len(cells) + 1} of "
                   f"{len(request['cells'])}: {_describe_exit(code)}")
     elif status == "ok" and code not in (0, None):
@@ -313,6 +317,7 @@ def serve(stdin_fd=0, stdout_fd=1):
             os._exit(0)
         plan = sandbox.Plan(**request["plan"])
         plan.mechanisms = asdict(mech)
+        plan.expose = list(plan.expose) + sandbox.interpreter_paths()
         limits = sandbox.Limits(**request["limits"])
         r, w = os.pipe()
         pid = os.fork()
@@ -342,7 +347,7 @@ class WarmWorker:
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen([sys.executable, "-m", "cnngrader.warm"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env, start_new_session=True)
+                                     stdout=subprocess.PIPE, env=env, start_new_session=True, cwd="/")
         self.lock = threading.Lock()
         send(self.proc.stdin.fileno(), {"threads": threads, "uid": uid})
         hello = receive(self.proc.stdout.fileno(), time.monotonic() + 300)

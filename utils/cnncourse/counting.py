@@ -5,9 +5,7 @@ and records, per layer, its own parameters, its MACs and the size of the output 
 It works on the ``meta`` device (shapes only, no memory, no arithmetic), so even VGG-19 is
 profiled in milliseconds::
 
-    with torch.device("meta"):
-        model = vgg16()
-    p = profile(model, (1, 3, 224, 224))
+    p = profile(on_meta(vgg16), (1, 3, 224, 224))
     p.params, p.macs, p.activation_bytes
 
 MACs count convolutions and fully connected layers, the layers that hold nearly all the
@@ -24,6 +22,12 @@ from torch import nn
 
 # Leaf modules that create no new tensor at inference (views, pass-throughs).
 _NO_NEW_TENSOR = (nn.Identity, nn.Flatten, nn.Dropout)
+
+
+def on_meta(constructor, **kwargs):
+    """Build ``constructor(**kwargs)`` on the meta device: shapes without memory or init time."""
+    with torch.device("meta"):
+        return constructor(**kwargs)
 
 
 def count_params(model, trainable_only=False):

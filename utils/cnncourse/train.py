@@ -76,9 +76,22 @@ def make_optimizer(model, name="adam", lr=1e-2, weight_decay=0.0, momentum=0.9):
     raise ValueError(f"unknown optimizer {name!r}: use 'adam', 'adamw' or 'sgd'")
 
 
+def make_schedule(opt, name, steps):
+    """A per-step learning-rate scheduler for ``opt``: None, ``"cosine"`` or ``"onecycle"``."""
+    if name is None:
+        return None
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=steps)
+    raise ValueError(f"unknown schedule {name!r}: use None, 'cosine' or 'onecycle'")
+
+
 def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimizer="adam",
         weight_decay=0.0, eval_every=None, device=None, seed=0, loss_fn=F.cross_entropy,
-        amp=False, progress=True, desc="training", metric=None, augment=None, target_dtype=torch.long):
+        amp=False, progress=True, desc="training", metric=None, augment=None, target_dtype=torch.long,
+        schedule=None):
     """Train ``model`` by minibatch gradient descent on ``train = (X, y)``; return a History.
 
     ``test = (X, y)`` is evaluated every ``eval_every`` steps (default: 20 times in all).
@@ -87,6 +100,8 @@ def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimiz
     accuracy in the history, ``augment(X_batch)`` transforms each training minibatch, and
     ``target_dtype`` (default int64 labels) keeps e.g. float targets; ``loss_fn`` must accept
     ``reduction="sum"`` (summed over examples) for evaluation.
+    ``schedule``: None (constant ``lr``), ``"cosine"`` (decay to 0) or ``"onecycle"`` (warm up to
+    ``lr``, then anneal), stepped once per training step.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
@@ -94,6 +109,7 @@ def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimiz
     test = as_tensors(*test, device, target_dtype) if test is not None else None
     opt = optimizer if isinstance(optimizer, torch.optim.Optimizer) else make_optimizer(
         model, optimizer, lr, weight_decay)
+    scheduler = make_schedule(opt, schedule, steps)
     generator = torch.Generator().manual_seed(seed)
     eval_every = eval_every or max(1, steps // 20)
     autocast = (torch.autocast("cuda", dtype=torch.float16) if amp and device.type == "cuda"
@@ -116,6 +132,8 @@ def fit(model, train, test=None, *, steps=1000, batch_size=100, lr=1e-2, optimiz
         else:
             loss.backward()
             opt.step()
+        if scheduler:
+            scheduler.step()
         if step % eval_every == 0 or step == steps:
             _record(hist, step, model, (X, y), test, loss_fn, metric)
             bar.set_postfix(loss=f"{hist.train_loss[-1]:.3f}",

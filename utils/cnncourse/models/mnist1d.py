@@ -69,3 +69,14 @@ class GRU(nn.Module):
 def gru(hidden=6, bidirectional=True):
     """The paper's GRU baseline."""
     return GRU(hidden, bidirectional)
+
+
+def fast_cnn(channels=32, dropout=0.0):
+    """The course's quick net (9,834 parameters): a stride-1 convolution (kernel 5), two stride-2
+    convolutions, one more convolution, then the maximum over positions (global max pooling),
+    so a feature counts wherever it appears along the signal."""
+    c = channels
+    return nn.Sequential(
+        *_hidden(nn.Conv1d(1, c, 5, padding=2), nn.Conv1d(c, c, 3, stride=2, padding=1),
+                 nn.Conv1d(c, c, 3, stride=2, padding=1), nn.Conv1d(c, c, 3, padding=1), dropout=dropout),
+        nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Linear(c, CLASSES))

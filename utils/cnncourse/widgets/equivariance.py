@@ -48,4 +48,3 @@ def explore(max_shift=16):
     slider = widgets.IntSlider(value=4, min=0, max=max_shift, description="shift k")
     output = widgets.interactive_output(lambda k: plot_shift(k, layers, x), {"k": slider})
     display(widgets.VBox([slider, output]))
-    return slider

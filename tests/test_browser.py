@@ -1,0 +1,122 @@
+"""JupyterLab in a real browser: run lecture 01, move its slider, see the figure change; and
+the nbgrader extension is loaded. Headless Debian Chromium driven by Playwright."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LECTURE = "01_why_convolutions.ipynb"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+KERNEL_IDLE = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.sessionContext && panel.sessionContext.session
+        && panel.sessionContext.session.kernel;
+    return kernel && kernel.status === 'idle';
+}"""
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url):
+    try:
+        urllib.request.urlopen(url, timeout=2)
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on loopback, serving a folder with the lecture (and a problem set)."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "lectures" / LECTURE, root / LECTURE)
+    port, token = _free_port(), "cnn-course-test"
+    log = open(root / "jupyterlab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--LabApp.expose_app_in_browser=True", "--ServerApp.port_retries=0", "--allow-root"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=root, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while not _answers(f"{base}/api/status?token={token}"):
+        if server.poll() is not None or time.time() > deadline:
+            server.kill()
+            pytest.fail(f"JupyterLab did not start:\n{(root / 'jupyterlab.log').read_text()[-3000:]}")
+        time.sleep(0.5)
+    yield {"base": base, "token": token, "root": root}
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield page
+        browser.close()
+
+
+def _figure_src(page):
+    return page.locator(".widget-vbox .jp-OutputArea-output img").first.get_attribute("src")
+
+
+def test_lecture_widget_responds_to_the_slider(lab, page, tmp_path):
+    page.goto(f"{lab['base']}/lab/tree/{LECTURE}?token={lab['token']}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(KERNEL_IDLE, timeout=90_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    slider = page.locator(".widget-vbox .widget-slider").first
+    slider.wait_for(state="attached", timeout=180_000)
+    page.wait_for_selector(".widget-vbox .jp-OutputArea-output img", state="attached", timeout=60_000)
+    assert page.locator(".widget-vbox .widget-slider").count() == 1, "the explorer is displayed once"
+    slider.scroll_into_view_if_needed()
+    before = _figure_src(page)
+    handle = page.locator(".widget-vbox .noUi-handle").first
+    handle.click()
+    for _ in range(3):
+        handle.press("ArrowRight")
+    page.wait_for_function(
+        "(before) => { const img = document.querySelector('.widget-vbox .jp-OutputArea-output img');"
+        " return img && img.src !== before; }", arg=before, timeout=60_000)
+    readout = page.locator(".widget-vbox .widget-readout").first.inner_text()
+    page.screenshot(path=str(tmp_path / "jupyterlab-lecture01.png"), full_page=False)
+    if os.environ.get("CNN_COURSE_SCREENSHOT"):
+        page.screenshot(path=os.environ["CNN_COURSE_SCREENSHOT"])
+    content = page.content()
+    assert "Error displaying widget" not in content
+    assert _figure_src(page) != before and readout.strip() != "4"
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+    assert not [e for e in errors if "Traceback" in e]
+
+
+def test_nbgrader_extension_is_loaded(lab, page):
+    page.goto(f"{lab['base']}/lab/tree/{LECTURE}?token={lab['token']}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    menu = page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")
+    validate = page.locator(".jp-Toolbar button, .jp-Toolbar .jp-ToolbarButtonComponent", has_text="Validate")
+    menu.or_(validate).first.wait_for(timeout=30_000)
+    assert menu.count() + validate.count() >= 1

@@ -1,0 +1,198 @@
+"""cnn-grader end to end with the real nbgrader: a class of broken and hostile submissions.
+
+One autograde run grades the whole class (2 workers); the tests then check statuses, scores,
+reasons, flags and that nothing leaked: files, network, processes, the gradebook.
+"""
+
+import csv
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnngrader import demo
+from cnngrader.autograde import Course, Options, autograde
+from cnngrader.sandbox import Limits
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
+BIN = Path(sys.executable).parent
+
+
+def cli(*args, cwd):
+    return subprocess.run([str(BIN / "cnn-grader"), *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def graded(root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grading")
+    solutions = root / "tests" / "fixtures" / "solutions"
+    course = Course(tmp / "course", solutions)
+    release = course.prepare("mini")
+    source = nbformat.read(course.root / "source" / "mini" / "mini.ipynb", as_version=4)
+    subs = tmp / "subs"
+    made = demo.make_class(release, source, subs, name="mini")
+    correct = nbformat.read(subs / "correct" / "mini.ipynb", as_version=4)
+    secrets = [course.root / "gradebook.db", course.root / "source" / "mini" / "mini.ipynb",
+               subs / "partial" / "mini.ipynb", course.root / "submitted" / "correct" / "mini"
+               / "mini.ipynb", solutions / "mini" / "mini.ipynb", root / "pyproject.toml"]
+    probes = {
+        "hostile_paths": "for p in %r:\n    try:\n        open(p).read(10)\n        print('LEAK', p)\n"
+                         "    except OSError as e:\n        print('blocked', type(e).__name__)" % [
+                             str(p) for p in secrets],
+        "hostile_background": "import os, time\nif os.fork() == 0:\n    os.setsid()\n"
+                              "    time.sleep(600)\n    os._exit(0)\nprint('parent goes on')",
+        "hostile_writes": "import os\nfor p in ['/tmp/cnngrader-escape', os.path.expanduser('~/x'),"
+                          " '../x', '/var/tmp/cnngrader-escape']:\n    try:\n"
+                          "        open(p, 'w').write('x')\n        print('WROTE', os.path.abspath(p))\n"
+                          "    except OSError as e:\n        print('blocked', p)",
+    }
+    for student, code in probes.items():
+        nb = nbformat.v4.new_notebook(cells=list(correct.cells), metadata=correct.metadata)
+        nb.cells.insert(3, nbformat.v4.new_code_cell(code))
+        (subs / student).mkdir()
+        nbformat.write(nb, subs / student / "mini.ipynb")
+    (subs / "flat_student.ipynb").write_text(nbformat.writes(correct))
+    digest = hashlib.sha256((course.root / "source" / "mini" / "mini.ipynb").read_bytes()).hexdigest()
+    run = cli("autograde", "mini", "--submissions", subs, "--out", tmp / "out", "--course-dir",
+              course.root, "--solutions", solutions, "--workers", 2, "--timeout", 8, cwd=tmp)
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp / "out" / "grades.csv"))}
+    return dict(tmp=tmp, course=course, subs=subs, run=run, rows=rows, made=made, digest=digest,
+                solutions=solutions)
+
+
+def outputs(graded, student):
+    nb = nbformat.read(graded["tmp"] / "out" / "graded" / f"{student}.ipynb", as_version=4)
+    return "\n".join(str(o.get("text", "")) + str(o.get("evalue", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_pipeline_exits_zero_with_one_row_per_student(graded):
+    assert graded["run"].returncode == 0, graded["run"].stderr[-3000:]
+    assert set(graded["rows"]) == set(graded["made"]) | {"hostile_paths", "hostile_background",
+                                                        "hostile_writes", "flat_student"}
+    for row in graded["rows"].values():
+        assert row["status"] in ("graded", "repaired", "invalid", "timeout", "crashed", "missing")
+        assert row["status"] == "graded" and not row["flags"] or row["reason"] or row["flags"]
+
+
+@pytest.mark.parametrize("student, status, score", [
+    ("correct", "graded", 5), ("flat_student", "graded", 5), ("partial", "graded", 2),
+    ("blank", "graded", 0), ("colab", "repaired", 5), ("renamed", "repaired", 5),
+    ("deleted_test", "repaired", 5), ("duplicated", "repaired", 5), ("edited_test", "graded", 5),
+    ("broken", "invalid", 0), ("empty_folder", "missing", 0),
+    ("hostile_loop", "timeout", 0), ("hostile_exit", "crashed", 0), ("hostile_kill", "crashed", 0),
+    ("hostile_forkbomb", None, 0), ("hostile_bigfile", "graded", 5), ("hostile_memory", "graded", 5),
+    ("hostile_network", "graded", 5), ("hostile_snoop", "graded", 5), ("hostile_paths", "graded", 5),
+    ("hostile_background", "graded", 5), ("hostile_writes", "graded", 5),
+])
+def test_status_and_score(graded, student, status, score):
+    row = graded["rows"][student]
+    if status:
+        assert row["status"] == status, row
+    else:
+        assert row["status"] in ("timeout", "crashed"), row
+    assert float(row["score"]) == score, row
+
+
+def test_reasons_are_human(graded):
+    rows = graded["rows"]
+    assert "not valid JSON" in rows["broken"]["reason"]
+    assert "no .ipynb" in rows["empty_folder"]["reason"]
+    assert "8 s of wall-clock time" in rows["hostile_loop"]["reason"]
+    assert "died" in rows["hostile_kill"]["reason"] and "SIGKILL" in rows["hostile_kill"]["reason"]
+    assert "failed test_square" in rows["partial"]["reason"]
+    assert "deleted test cell 'test_double' restored" in rows["deleted_test"]["flags"]
+    assert "edited test cell 'test_double'" in rows["edited_test"]["flags"]
+    assert "Copy of mini.ipynb" in rows["renamed"]["flags"]
+    assert "torch.equal =" in rows["hostile_patch"]["flags"]
+    assert "suspicious" in rows["hostile_exit"]["flags"]
+
+
+def test_nothing_leaked_files_and_network(graded):
+    snoop = outputs(graded, "hostile_snoop")
+    assert "FOUND []" in snoop
+    paths = outputs(graded, "hostile_paths")
+    assert "LEAK" not in paths and paths.count("blocked") == 6
+    assert "blocked /var/tmp" in outputs(graded, "hostile_writes")  # /tmp is private, discarded
+    assert not Path("/tmp/cnngrader-escape").exists() and not Path("/var/tmp/cnngrader-escape").exists()
+    net = outputs(graded, "hostile_network")
+    assert "NETWORK OPEN" not in net and "unreachable" in net.lower()
+    assert "File too large" in outputs(graded, "hostile_bigfile")
+    assert "MemoryError" in outputs(graded, "hostile_memory") or "Cannot allocate" in outputs(
+        graded, "hostile_memory")
+
+
+def test_no_process_survives(graded):
+    leftovers = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            uid = os.stat(f"/proc/{pid}").st_uid
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if 60000 <= uid < 61000 or "cnngrader.warm" in cmd:
+            leftovers.append((pid, uid, cmd))
+    assert leftovers == []
+
+
+def test_gradebook_and_sources_intact(graded):
+    course = graded["course"]
+    db = sqlite3.connect(course.root / "gradebook.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    digest = hashlib.sha256((course.root / "source" / "mini" / "mini.ipynb").read_bytes()).hexdigest()
+    assert digest == graded["digest"]
+    with course.gradebook() as gb:
+        assert gb.find_submission("mini", "correct").score == 5
+        assert gb.find_submission("mini", "hostile_paths").score == 5
+        with pytest.raises(Exception):
+            gb.find_submission("mini", "broken")  # an invalid file leaves no score behind
+
+
+def test_sandbox_note_lists_what_was_enforced(graded):
+    note = (graded["tmp"] / "out" / "sandbox.txt").read_text()
+    assert "wall-clock SIGKILL" in note and "limits:" in note
+
+
+def test_feedback_hides_hidden_tests_and_export(graded):
+    tmp, course = graded["tmp"], graded["course"]
+    run = cli("feedback", "mini", "--out", tmp / "feedback", "--course-dir", course.root,
+              "--solutions", graded["solutions"], cwd=tmp)
+    assert run.returncode == 0, run.stderr[-3000:]
+    pages = {p.stem: p.read_text() for p in (tmp / "feedback").glob("*.html")}
+    assert {"correct", "partial", "colab"} <= set(pages)
+    for page in pages.values():
+        assert "SECRET-HIDDEN-COMMENT" not in page and "BEGIN HIDDEN TESTS" not in page
+    assert "double([1, 2]) should be [2, 4]" in pages["correct"]  # visible tests stay visible
+    run = cli("export", "--out", tmp / "export.csv", "--course-dir", course.root, "--solutions",
+              graded["solutions"], cwd=tmp)
+    assert run.returncode == 0, run.stderr[-3000:]
+    exported = {r["student_id"]: r for r in csv.DictReader(open(tmp / "export.csv"))}
+    assert float(exported["correct"]["raw_score"]) == 5
+
+
+def test_regrade_is_idempotent_and_drops_stale_scores(graded):
+    tmp, subs = graded["tmp"], graded["tmp"] / "subs2"
+    subs.mkdir()
+    for student in ("correct", "partial", "colab", "broken"):
+        os.symlink(graded["subs"] / student, subs / student)
+    rows = autograde("mini", subs, tmp / "out2", course_dir=graded["course"].root,
+                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=20)))
+    again = {r.student: r.as_csv() for r in rows}
+    for student in ("correct", "partial", "colab", "broken"):
+        assert again[student] == list(graded["rows"][student].values())
+    # the same student now sends a broken file: the old 2/5 must disappear from the gradebook
+    os.unlink(subs / "partial")
+    (subs / "partial").mkdir()
+    (subs / "partial" / "mini.ipynb").write_text('{"cells": [')
+    rows = autograde("mini", subs, tmp / "out3", course_dir=graded["course"].root,
+                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=20)))
+    assert {r.student: r.status for r in rows}["partial"] == "invalid"
+    with graded["course"].gradebook() as gb:
+        with pytest.raises(Exception):
+            gb.find_submission("mini", "partial")

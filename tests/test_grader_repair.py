@@ -1,0 +1,134 @@
+"""cnngrader without executing anything: reading, repairing, naming and collecting submissions."""
+
+import copy
+import zipfile
+
+import nbformat
+import pytest
+
+from cnngrader import demo, repair, submissions
+
+FIXTURE = "tests/fixtures/solutions/mini/mini.ipynb"
+
+
+@pytest.fixture(scope="module")
+def release(root):
+    """The fixture's student version, made the way nbgrader makes it (solutions and hidden tests cut)."""
+    nb = nbformat.read(root / FIXTURE, as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata["nbgrader"]
+        if meta["solution"]:
+            cell.source = cell.source.split("### BEGIN SOLUTION")[0] + "# YOUR CODE HERE\nraise NotImplementedError()"
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
+    return nb
+
+
+@pytest.fixture(scope="module")
+def correct(root, release):
+    return demo.solved(release, demo.answer_key(nbformat.read(root / FIXTURE, as_version=4)))
+
+
+def ids(nb):
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+
+
+def test_intact_submission_is_not_repaired(release, correct):
+    fixed = repair.repair(correct, release)
+    assert not fixed.repaired and fixed.flags == []
+    assert ids(fixed.notebook) == ids(release)
+
+
+def test_colab_roundtrip_metadata_restored(release, correct):
+    fixed = repair.repair(demo.colab_roundtrip(correct), release)
+    assert fixed.repaired
+    assert ids(fixed.notebook) == ids(release)
+    assert fixed.notebook.cells[2].source == correct.cells[2].source  # the answer survives
+    assert fixed.notebook.metadata["kernelspec"] == release.metadata["kernelspec"]
+
+
+def test_deleted_test_cell_restored_and_flagged(release, correct):
+    nb = copy.deepcopy(correct)
+    del nb.cells[3]
+    fixed = repair.repair(demo.colab_roundtrip(nb), release)
+    assert ids(fixed.notebook) == ids(release)
+    assert any("deleted test cell 'test_double'" in f for f in fixed.flags)
+
+
+def test_edited_locked_cell_and_altered_metadata(release, correct):
+    nb = copy.deepcopy(correct)
+    nb.cells[3].source = "pass"
+    nb.cells[5].metadata["nbgrader"]["points"] = 100
+    fixed = repair.repair(nb, release)
+    assert fixed.notebook.cells[3].source == release.cells[3].source
+    assert fixed.notebook.cells[5].metadata["nbgrader"]["points"] == 3
+    assert any("edited test cell 'test_double'" in f for f in fixed.flags)
+    assert any("altered nbgrader metadata" in f for f in fixed.flags)
+
+
+def test_duplicates_and_extra_cells_are_kept_as_ordinary_cells(release, correct):
+    nb = copy.deepcopy(correct)
+    nb.cells.insert(3, copy.deepcopy(nb.cells[2]))
+    nb.cells.insert(1, nbformat.v4.new_code_cell("scratch = 1"))
+    fixed = repair.repair(nb, release)
+    graded = [i for i in ids(fixed.notebook) if i]
+    assert graded == ids(release)  # each grade id exactly once
+    assert len(fixed.notebook.cells) == len(release.cells) + 2
+    assert any("duplicated cell 'double'" in f for f in fixed.flags)
+
+
+def test_suspicious_code_is_flagged(release, correct):
+    nb = copy.deepcopy(correct)
+    nb.cells[2].source += "\nimport torch\ntorch.allclose = lambda *a, **k: True\nopen('../source/x')"
+    flags = repair.repair(nb, release).flags
+    assert any("torch.allclose =" in f for f in flags)
+    assert any("outside its folder" in f for f in flags)
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b'{"cells": [', "not valid JSON"),
+    (b"\xff\xfe\x00binary", "not UTF-8"),
+    (b'{"hello": 1}', "not a notebook"),
+    (b'[1, 2]', "not a notebook"),
+])
+def test_invalid_files_get_a_reason(tmp_path, content, reason):
+    path = tmp_path / "ps1.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(repair.InvalidNotebook, match=reason):
+        repair.load(path)
+
+
+@pytest.mark.parametrize("name", ["Copy of ps1", "ps1 (1)", "Copy of ps1 (2)", "ps1-checkpoint",
+                                  "ps1 - Copy"])
+def test_canonical_names(name):
+    assert submissions.canonical(name) == "ps1"
+
+
+def test_find_accepts_files_and_folders(tmp_path):
+    (tmp_path / "alice.ipynb").write_text("{}")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "Copy of ps1.ipynb").write_text("{}")
+    (tmp_path / "carol").mkdir()
+    (tmp_path / "carol" / "notes.txt").write_text("")
+    found = {s.student: s for s in submissions.find(tmp_path, "ps1")}
+    assert found["alice"].path.name == "alice.ipynb"
+    assert found["bob"].path.name == "Copy of ps1.ipynb" and "renamed" in found["bob"].flags[0]
+    assert found["carol"].path is None and "notes.txt" in found["carol"].reason
+
+
+def test_collect_lms_download(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("ps1_jdoe_attempt_2026-10-01-10-00-00.ipynb", "{}")
+        z.writestr("ps1_jdoe_attempt_2026-10-02-10-00-00.ipynb", '{"latest": 1}')
+        z.writestr("asmith_LATE_1234_5678_Copy of ps1.ipynb", "{}")
+        z.writestr("Jane Roe_42_assignsubmission_file_/ps1 (1).ipynb", "{}")
+        z.writestr("Copy of ps1.ipynb", "{}")
+        z.writestr("../evil.ipynb", "{}")
+    rows = submissions.collect("ps1", archive, tmp_path / "subs")
+    students = sorted(p.name for p in (tmp_path / "subs").iterdir() if p.is_dir())
+    assert students == ["Jane_Roe", "asmith", "jdoe"]
+    assert (tmp_path / "subs" / "jdoe" / "ps1_jdoe_attempt_2026-10-02-10-00-00.ipynb").exists()
+    unknown = [r for r in rows if r[2] == "unknown"]
+    assert [r[0] for r in unknown] == ["Copy of ps1.ipynb"]  # reported, not dropped silently
+    assert not (tmp_path / "evil.ipynb").exists()
+    assert (tmp_path / "subs" / "collect_report.csv").exists()
