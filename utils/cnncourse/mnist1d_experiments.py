@@ -16,7 +16,7 @@ from cnncourse.train import as_tensors, fit
 # and the mnist1d README): (regular positions, positions shuffled by one fixed permutation).
 PAPER = {"logistic": (0.32, 0.32), "mlp": (0.68, 0.68), "cnn": (0.94, 0.56), "gru": (0.91, 0.57)}
 PAPER_HUMAN = 0.96
-# Prince, Understanding Deep Learning, figure 10.18 (100,000 SGD steps): test error read off the plot.
+# Prince, Understanding Deep Learning, §10.2.7 figure (100,000 SGD steps): test error read off the plot.
 BOOK_TEST_ERROR = {"cnn": (0.14, 0.17), "fc": (0.40, 0.40)}
 
 

@@ -29,13 +29,13 @@ class Scenes:
 
 def shape_mask(kind, width, height):
     """Boolean (height, width) mask of one shape filling its whole box."""
-    v, u = (np.mgrid[0:height, 0:width] + 0.5) / np.array([height, width])[:, None, None]
+    rows, cols = np.mgrid[0:height, 0:width] + 0.5          # pixel centres
     if kind == "square":
         return np.ones((height, width), bool)
     if kind == "disc":
-        return (u - 0.5) ** 2 + (v - 0.5) ** 2 <= 0.25
-    if kind == "triangle":                                  # apex at the top, base at the bottom
-        return np.abs(u - 0.5) <= 0.5 * v
+        return (cols / width - 0.5) ** 2 + (rows / height - 0.5) ** 2 <= 0.25
+    if kind == "triangle":     # apex at the top, base at the bottom, every row at least 1 pixel wide
+        return np.abs(cols - width / 2) < (rows + 0.5) / height * width / 2 + 0.5
     raise ValueError(f"unknown shape {kind!r}; choose from {CLASSES}")
 
 
