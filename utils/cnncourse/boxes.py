@@ -114,9 +114,11 @@ def decode(outputs, size, score_threshold=0.3, iou_threshold=0.5):
     for i in range(len(outputs)):
         keep = scores[i] > score_threshold
         boxes, s, labels = corners[i][keep].cpu(), scores[i][keep].cpu(), best_class[i][keep].cpu()
-        kept = torch.cat([torch.nonzero(labels == c).reshape(-1)[nms(boxes[labels == c], s[labels == c],
-                                                                      iou_threshold)]
-                          for c in labels.unique()] or [torch.zeros(0, dtype=torch.long)])
+        kept = [torch.zeros(0, dtype=torch.long)]
+        for c in labels.unique():                              # NMS within each class
+            members = torch.nonzero(labels == c).reshape(-1)
+            kept.append(members[nms(boxes[members], s[members], iou_threshold)])
+        kept = torch.cat(kept)
         kept = kept[s[kept].argsort(descending=True)]
         detections.append({"boxes": boxes[kept], "scores": s[kept], "labels": labels[kept]})
     return detections

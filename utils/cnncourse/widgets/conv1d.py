@@ -83,8 +83,11 @@ def draw(data, position=0, fig=None):
                label=f"taps read by output {position}")
     ax_in.legend(loc="upper right", fontsize=8)
     plots.signal(ax_out, data["output"], title=f"output (W_out={data['out_length']})")
+    ax_out.plot(position, data["output"][position], "rv")
     ax_out.set_xlabel("output position")
-    plots.matrix(ax_m, data["matrix"], title="equivalent weight matrix")
+    ax_out.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    plots.matrix(ax_m, data["matrix"], title=f"equivalent weight matrix (row {position} outlined)")
+    ax_m.add_patch(plt.Rectangle((-0.5, position - 0.5), len(data["x"]), 1, fill=False, edgecolor="k", lw=1.5))
     return fig
 
 
