@@ -37,6 +37,13 @@ def test_rotate_moves_the_top_right_pixel(degrees, row, col):
     assert out[0, row, col] == pytest.approx(1.0, abs=1e-5) and out.sum() == pytest.approx(1.0, abs=1e-4)
 
 
+def test_rotate_keeps_distances_in_a_wide_image():
+    x = torch.zeros(1, 5, 9)
+    x[0, 2, 6] = 1.0                             # 2 pixels right of the centre (2, 4)
+    out = augment.rotate(x, 90)
+    assert out[0, 0, 4] == pytest.approx(1.0, abs=1e-5)   # now 2 pixels above it
+
+
 def test_colour():
     x = torch.rand(3, 8, 8) * 0.5
     assert torch.allclose(augment.colour(x), x)

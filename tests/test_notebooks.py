@@ -12,6 +12,9 @@ from conftest import ROOT
 
 ALL = badges.notebooks(ROOT)
 LECTURES = [p for p in ALL if p.startswith("lectures/")]
+# Answer keys of the graded sets run like lectures. Their student versions (assignments/) are not
+# executed here: tests/test_problem_sets.py autogrades the untouched release with nbgrader instead.
+SOLUTIONS = [p for p in ALL if p.startswith("solutions/")]
 
 
 def _cells(rel):
@@ -23,7 +26,7 @@ def _source(cell):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("rel", LECTURES)
+@pytest.mark.parametrize("rel", LECTURES + SOLUTIONS)
 def test_lecture_runs_alone_in_empty_folder(rel, tmp_path, record_property):
     copy = tmp_path / (ROOT / rel).name
     shutil.copy(ROOT / rel, copy)

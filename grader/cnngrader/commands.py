@@ -1,6 +1,10 @@
 """The grading subcommands of ``cnn-grader``: collect, autograde, feedback, export, demo."""
 
 import sys
+import warnings
+
+# nbgrader 0.9.6 trips SQLAlchemy's autoflush warnings on every re-grade; they say nothing useful
+warnings.filterwarnings("ignore", message=".*not in session, add operation along.*")
 
 DEFAULT_COURSE_DIR = "grader/work"
 

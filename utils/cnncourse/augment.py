@@ -53,8 +53,9 @@ def _affine(x, degrees, shift, scale):
     shift = torch.as_tensor(shift, dtype=x.dtype, device=x.device).expand(n, 2)
     scale = torch.as_tensor(scale, dtype=x.dtype, device=x.device).expand(n)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin, -2 * shift[:, 0]], 1),
-                         torch.stack([sin, cos, -2 * shift[:, 1]], 1)], 1)
+    aspect = x.shape[-2] / x.shape[-1]          # the grid is in [-1, 1] on both axes: undo the stretch
+    theta = torch.stack([torch.stack([cos, -sin * aspect, -2 * shift[:, 0]], 1),
+                         torch.stack([sin / aspect, cos, -2 * shift[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
