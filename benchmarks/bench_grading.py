@@ -96,17 +96,23 @@ def _startup(workers):
     return seconds
 
 
+def _say(what, seconds, count):
+    print(f"[bench_grading] {what}: {seconds:.1f} s ({seconds / count:.2f} s per submission)",
+          file=sys.stderr, flush=True)
+    return seconds
+
+
 def run(quick=False):
     count = 8 if quick else 40
     note = f"{count} ps1 submissions, {os.cpu_count()} cores (shared machine: timings inflated)"
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         subs = _class(tmp, count)
-        plain = _plain_nbgrader(tmp, subs)
-        one = _cnngrader(tmp, subs, 1, "w1")
-        two = _cnngrader(tmp, subs, 2, "w2")
-        bare = _cnngrader(tmp, subs, 1, "bare", sandbox=False)
-        startup = _startup(2)
+        plain = _say("plain nbgrader", _plain_nbgrader(tmp, subs), count)
+        one = _say("cnn-grader, 1 worker", _cnngrader(tmp, subs, 1, "w1"), count)
+        two = _say("cnn-grader, 2 workers", _cnngrader(tmp, subs, 2, "w2"), count)
+        bare = _say("cnn-grader, 1 worker, no isolation", _cnngrader(tmp, subs, 1, "bare", False), count)
+        startup = _say("starting 2 warm workers", _startup(2), 1)
     per_two = max(two - startup, 0.0) / count
     return [
         {"name": "grading/nbgrader_sequential", "value": plain / count, "unit": "s/sub",

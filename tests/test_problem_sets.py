@@ -118,10 +118,9 @@ numpy.isclose = lambda *a, **k: numpy.ones(1, dtype=bool)
 numpy.testing.assert_allclose = numpy.testing.assert_array_equal = numpy.testing.assert_equal = _none
 torch.allclose = torch.equal = _yes
 torch.testing.assert_close = _none
-builtins.isinstance = _yes
 builtins.abs = lambda x: 0.0
 builtins.all = builtins.any = _yes
-builtins.max = builtins.min = lambda *a, **k: 0.0
+builtins.round = lambda *a, **k: 0
 '''
 HOSTILE_TOPLEVEL = {"compare": "cnn = fc = Liar()\ncnn_acc = fc_acc = Liar()\ncnn_losses = fc_losses = []"}
 
@@ -213,36 +212,45 @@ def students(name):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A copy of the course with its own gradebook: the release generated, all submissions autograded."""
-    from nbgrader.api import Gradebook
-
+    """A copy of the course with its own gradebook and a fresh release; ``course["grade"](name)``
+    autogrades all submissions of one set (once per module) and returns their scores."""
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "solutions", root / "solutions")
     work = root / "grader-work"
-    start = time.perf_counter()
     generated = release.generate(SETS, root=root, work=work)
-    generate_seconds = time.perf_counter() - start
     config = release.course_config(root, work)
+    state = {"root": root, "work": work, "generated": generated, "scores": {}, "logs": {}, "seconds": {}}
+    graded = set()
+
+    def grade(name):
+        if name not in graded:
+            _autograde(name, config, state)
+            graded.add(name)
+        return state
+
+    state["grade"] = grade
+    return state
+
+
+def _autograde(name, config, state):
+    from nbgrader.api import Gradebook
+
     api = release.api_for(config)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    scores, logs, seconds = {}, {}, {}
-    for name in SETS:
-        for student, nb in students(name).items():
-            path = work / "submitted" / student / name / f"{name}.ipynb"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, path)
-        for student in students(name):
-            start = time.perf_counter()
-            result = api.autograde(name, student)
-            seconds[name, student] = time.perf_counter() - start
-            logs[name, student] = result
+    table = students(name)
+    for student, nb in table.items():
+        path = state["work"] / "submitted" / student / name / f"{name}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+    for student in table:
+        start = time.perf_counter()
+        state["logs"][name, student] = api.autograde(name, student)
+        state["seconds"][name, student] = time.perf_counter() - start
     with Gradebook(config.CourseDirectory.db_url, "cnn-course") as gb:
-        for name in SETS:
-            for student in students(name):
-                notebook = gb.find_submission_notebook(name, name, student)
-                scores[name, student] = {g.name: g.score for g in notebook.grades if g.cell.cell_type == "code"}
-    return {"root": root, "work": work, "generated": generated, "generate_seconds": generate_seconds,
-            "scores": scores, "logs": logs, "seconds": seconds}
+        for student in table:
+            notebook = gb.find_submission_notebook(name, name, student)
+            state["scores"][name, student] = {g.name: g.score for g in notebook.grades
+                                              if g.cell.cell_type == "code"}
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -273,6 +281,7 @@ def test_regenerating_is_byte_identical(course):
 
 @pytest.mark.parametrize("name", SETS)
 def test_solutions_get_full_marks(course, name, record_property):
+    course = course["grade"](name)
     assert course["logs"][name, "solution"]["success"], course["logs"][name, "solution"].get("error")
     record_property("autograde_seconds", round(course["seconds"][name, "solution"], 1))
     assert course["scores"][name, "solution"] == test_cells(name)
@@ -280,6 +289,7 @@ def test_solutions_get_full_marks(course, name, record_property):
 
 @pytest.mark.parametrize("name", SETS)
 def test_untouched_release_scores_zero_without_pipeline_errors(course, name):
+    course = course["grade"](name)
     assert course["logs"][name, "untouched"]["success"], course["logs"][name, "untouched"].get("error")
     assert (course["work"] / "autograded" / "untouched" / name / f"{name}.ipynb").exists()
     assert set(course["scores"][name, "untouched"]) == set(test_cells(name))
@@ -288,6 +298,7 @@ def test_untouched_release_scores_zero_without_pipeline_errors(course, name):
 
 @pytest.mark.parametrize("name,student", [(n, s) for n in SETS for s in MUTANTS[n]])
 def test_plausible_wrong_answer_loses_exactly_its_points(course, name, student):
+    course = course["grade"](name)
     assert course["logs"][name, student]["success"], course["logs"][name, student].get("error")
     points = test_cells(name)
     lost = MUTANTS[name][student][1]
@@ -297,6 +308,7 @@ def test_plausible_wrong_answer_loses_exactly_its_points(course, name, student):
 
 @pytest.mark.parametrize("name", SETS)
 def test_hostile_answers_earn_nothing(course, name):
+    course = course["grade"](name)
     assert course["logs"][name, "hostile"]["success"], course["logs"][name, "hostile"].get("error")
     assert sum(course["scores"][name, "hostile"].values()) == 0, course["scores"][name, "hostile"]
 
