@@ -68,7 +68,7 @@ def graded(root, tmp_path_factory):
 
 def outputs(graded, student):
     nb = nbformat.read(graded["tmp"] / "out" / "graded" / f"{student}.ipynb", as_version=4)
-    return "\n".join(str(o.get("text", "")) + str(o.get("evalue", ""))
+    return "\n".join(str(o.get("text", "")) + str(o.get("ename", "")) + str(o.get("evalue", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 

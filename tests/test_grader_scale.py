@@ -4,6 +4,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -39,35 +40,42 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    """A throwaway PostgreSQL server on loopback (Debian's postgresql package), or a skip."""
+def postgres():
+    """A throwaway PostgreSQL server on loopback (Debian's postgresql package), or None."""
     versions = sorted(PG_BIN.glob("*/bin/initdb")) if PG_BIN.exists() else []
     if not versions:
         yield None  # the test prints why PostgreSQL was left out
         return
     bindir = versions[-1].parent
-    data = tmp_path_factory.mktemp("pg") / "data"
+    home = Path(tempfile.mkdtemp(prefix="cnngrader-pg-"))
     run_as = []
     if os.geteuid() == 0:  # postgres refuses to run as root: use the package's postgres user
         if shutil.which("runuser") is None:
             yield None
             return
         run_as = ["runuser", "-u", "postgres", "--"]
-        data.parent.chmod(0o777)
-    port = _free_port()
-    subprocess.run(run_as + [str(bindir / "initdb"), "-D", str(data), "-U", "grader", "-A", "trust"],
-                   check=True, capture_output=True)
-    log = data.parent / "pg.log"
-    subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
-                             f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
+        shutil.chown(home, "postgres")
+    data, port = home / "data", _free_port()
+    ctl = run_as + [str(bindir / "pg_ctl"), "-D", str(data)]
     try:
+        subprocess.run(run_as + [str(bindir / "initdb"), "-D", str(data), "-U", "grader", "-A",
+                                 "trust"], check=True, capture_output=True, text=True)
+        subprocess.run(ctl + ["-l", str(home / "pg.log"), "-w", "-o",
+                              f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start"],
+                       check=True, capture_output=True, text=True)
         subprocess.run(run_as + [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
-                                 "grader", "gradebook"], check=True, capture_output=True)
-        yield f"postgresql://grader@127.0.0.1:{port}/gradebook"
+                                 "grader", "gradebook"], check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as err:
+        print(f"PostgreSQL could not be started: {err.cmd[-1]}: {err.stderr.strip()[-500:]}")
+        subprocess.run(ctl + ["-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+        yield None
+        return
+    try:
+        yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
     finally:
-        subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(ctl + ["-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_dask_fan_out_with_postgresql_gradebook(small_class, postgres):

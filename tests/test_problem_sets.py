@@ -22,6 +22,8 @@ import pytest
 from cnngrader import release
 from conftest import ROOT
 
+pytestmark = pytest.mark.filterwarnings("ignore:Object of type:Warning")  # nbgrader's own SQLAlchemy warnings
+
 SETS = ("ps1", "ps2", "ps3")
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -195,7 +197,7 @@ def _read_solution_cell(name, grade_id):
     return next(c.source for c in nb.cells if _nbgrader(c).get("grade_id") == grade_id)
 
 
-def test_cells(name):
+def graded_cells(name):
     """Autograded test cells of a set: {grade_id: points}."""
     nb = _read(ROOT / "solutions" / name / f"{name}.ipynb")
     return {_nbgrader(c)["grade_id"]: _nbgrader(c)["points"] for c in nb.cells
@@ -284,7 +286,7 @@ def test_solutions_get_full_marks(course, name, record_property):
     course = course["grade"](name)
     assert course["logs"][name, "solution"]["success"], course["logs"][name, "solution"].get("error")
     record_property("autograde_seconds", round(course["seconds"][name, "solution"], 1))
-    assert course["scores"][name, "solution"] == test_cells(name)
+    assert course["scores"][name, "solution"] == graded_cells(name)
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -292,7 +294,7 @@ def test_untouched_release_scores_zero_without_pipeline_errors(course, name):
     course = course["grade"](name)
     assert course["logs"][name, "untouched"]["success"], course["logs"][name, "untouched"].get("error")
     assert (course["work"] / "autograded" / "untouched" / name / f"{name}.ipynb").exists()
-    assert set(course["scores"][name, "untouched"]) == set(test_cells(name))
+    assert set(course["scores"][name, "untouched"]) == set(graded_cells(name))
     assert sum(course["scores"][name, "untouched"].values()) == 0
 
 
@@ -300,7 +302,7 @@ def test_untouched_release_scores_zero_without_pipeline_errors(course, name):
 def test_plausible_wrong_answer_loses_exactly_its_points(course, name, student):
     course = course["grade"](name)
     assert course["logs"][name, student]["success"], course["logs"][name, student].get("error")
-    points = test_cells(name)
+    points = graded_cells(name)
     lost = MUTANTS[name][student][1]
     expected = {cell: (0.0 if cell in lost else p) for cell, p in points.items()}
     assert course["scores"][name, student] == expected
