@@ -88,8 +88,7 @@ def _startup(workers):
 
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        started = list(pool.map(lambda slot: WarmWorker(max(1, (os.cpu_count() or 1) // workers),
-                                                        60000 + slot), range(workers)))
+        started = list(pool.map(lambda slot: WarmWorker(1, 60000 + slot), range(workers)))
     seconds = time.perf_counter() - start
     for w in started:
         w.close()

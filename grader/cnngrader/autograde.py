@@ -205,7 +205,9 @@ class _Pool:
     def __init__(self, options, count):
         self.options, self.client, self.workers = options, None, []
         self.size = min(options.workers or os.cpu_count() or 1, max(count, 1))
-        self.threads = max(1, (os.cpu_count() or 1) // self.size)
+        # One torch/OpenMP thread per notebook: GNU OpenMP is not fork-safe once the zygote has
+        # used it (a 2-thread runner was seen deadlocked on a futex); parallelism comes from workers.
+        self.threads = 1
         options.limits.threads = self.threads
         if options.dask_scheduler:
             from distributed import Client

@@ -349,6 +349,7 @@ def serve(stdin_fd=0, stdout_fd=1):
             os._exit(0)
         plan = sandbox.Plan(**request["plan"])
         plan.mechanisms = asdict(mech)
+        plan.uid = int(hello.get("uid", plan.uid))  # one uid per worker slot: separate NPROC counts
         plan.expose = list(plan.expose) + sandbox.interpreter_paths()
         limits = sandbox.Limits(**request["limits"])
         r, w = os.pipe()
