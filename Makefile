@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 
 course: setup
 	$(BIN)/cnn-grader course --out build
+	$(BIN)/cnn-grader release
+	$(BIN)/cnn-grader demo --assignment ps1 --out build/demo
 
 test: setup
 	$(BIN)/python -m pytest -n 2

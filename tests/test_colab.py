@@ -147,3 +147,34 @@ def test_gpu_code_uses_the_one_device_choice(rel):
     assert code.count("cnncourse.setup(") == 1
     assert not re.search(r"\.cuda\(|torch\.device\(\s*['\"]cuda", code), "use the `device` from the setup cell"
     assert not re.search(r"num_workers\s*=\s*[1-9]", code), "DataLoader workers break on Colab: use 0"
+
+
+def test_a_problem_set_downloaded_from_colab_grades_to_full_marks(root, tmp_path):
+    """ps1 solved, run and downloaded from Colab (File > Download .ipynb, saved as "Copy of ps1"):
+    Colab drops nbgrader's cell metadata, adds its own and changes the kernelspec; the grader
+    repairs it against the release and gives every point."""
+    import csv
+
+    import nbformat
+
+    from cnngrader import demo
+    from cnngrader.autograde import Course
+
+    course = Course(tmp_path / "course", root / "solutions")
+    release = course.prepare("ps1")
+    source = nbformat.read(course.root / "source" / "ps1" / "ps1.ipynb", as_version=4)
+    downloaded = demo.colab_roundtrip(demo.solved(release, demo.answer_key(source)))
+    for count, cell in enumerate(c for c in downloaded.cells if c.cell_type == "code"):
+        cell.execution_count = count + 1  # it was run on Colab: outputs come along
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran on Colab\n")]
+    (tmp_path / "subs" / "jdoe").mkdir(parents=True)
+    nbformat.write(downloaded, tmp_path / "subs" / "jdoe" / "Copy of ps1.ipynb")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cnn-grader"), "autograde", "ps1", "--submissions",
+         str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--course-dir", str(course.root),
+         "--solutions", str(root / "solutions"), "--workers", "1"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (row,) = csv.DictReader(open(tmp_path / "out" / "grades.csv"))
+    assert row["student"] == "jdoe" and row["status"] == "repaired", row
+    assert float(row["score"]) == float(row["max_score"]) == 25, row
