@@ -22,7 +22,7 @@ course: setup
 	$(BIN)/cnn-grader demo --assignment ps1 --out build/demo
 
 test: setup
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 benchmark: setup
 	$(BIN)/python benchmarks/run.py

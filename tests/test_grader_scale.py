@@ -15,6 +15,7 @@ from cnngrader.autograde import Course, Options, autograde
 from cnngrader.sandbox import Limits
 
 PG_BIN = Path("/usr/lib/postgresql")
+pytestmark = pytest.mark.xdist_group("grader")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """Run a notebook headless with nbclient and report what happened, cell by cell."""
 
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +10,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -40,7 +43,11 @@ def run_notebook(path, cwd=None, timeout=300, kernel_name="python3"):
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+    # Kernel and client talk over Unix sockets in a private folder, not loopback TCP ports:
+    # concurrent kernels (parallel tests, JupyterLab, Dask) can then never collide on a port.
+    sockets = tempfile.mkdtemp(prefix="nbk")
+    config = Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}})
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, config=config,
                             resources={"metadata": {"path": str(cwd or path.parent)}})
     start = time.perf_counter()
     try:
@@ -49,4 +56,6 @@ def run_notebook(path, cwd=None, timeout=300, kernel_name="python3"):
         index, cell = _failing_cell(nb)
         where = f"cell {index}: {cell.source.splitlines()[0] if cell.source else ''!r}" if cell else "a cell"
         raise NotebookFailed(f"{path.name} failed at {where}\n{_ANSI.sub('', str(err))}") from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     return Run(nb, time.perf_counter() - start)
