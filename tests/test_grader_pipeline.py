@@ -183,7 +183,7 @@ def test_regrade_is_idempotent_and_drops_stale_scores(graded):
     for student in ("correct", "partial", "colab", "broken"):
         os.symlink(graded["subs"] / student, subs / student)
     rows = autograde("mini", subs, tmp / "out2", course_dir=graded["course"].root,
-                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=20)))
+                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=40)))
     again = {r.student: r.as_csv() for r in rows}
     for student in ("correct", "partial", "colab", "broken"):
         assert again[student] == list(graded["rows"][student].values())
@@ -192,7 +192,7 @@ def test_regrade_is_idempotent_and_drops_stale_scores(graded):
     (subs / "partial").mkdir()
     (subs / "partial" / "mini.ipynb").write_text('{"cells": [')
     rows = autograde("mini", subs, tmp / "out3", course_dir=graded["course"].root,
-                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=20)))
+                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=40)))
     assert {r.student: r.status for r in rows}["partial"] == "invalid"
     with graded["course"].gradebook() as gb:
         with pytest.raises(Exception):
