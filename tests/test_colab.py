@@ -158,12 +158,11 @@ def test_a_problem_set_downloaded_from_colab_grades_to_full_marks(root, tmp_path
     import nbformat
 
     from cnngrader import demo
-    from cnngrader.autograde import Course
 
-    course = Course(tmp_path / "course", root / "solutions")
-    release = course.prepare("ps1")
-    source = nbformat.read(course.root / "source" / "ps1" / "ps1.ipynb", as_version=4)
-    downloaded = demo.colab_roundtrip(demo.solved(release, demo.answer_key(source)))
+    course, _ = demo.build_class("ps1", tmp_path / "course", root / "solutions", tmp_path / "class",
+                                 kinds={"correct"})
+    (solved,) = (tmp_path / "class").rglob("*.ipynb")
+    downloaded = demo.colab_roundtrip(nbformat.read(solved, as_version=4))
     for count, cell in enumerate(c for c in downloaded.cells if c.cell_type == "code"):
         cell.execution_count = count + 1  # it was run on Colab: outputs come along
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran on Colab\n")]

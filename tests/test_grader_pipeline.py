@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from cnngrader import demo
-from cnngrader.autograde import Course, Options, autograde
+from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
@@ -33,11 +33,8 @@ def cli(*args, cwd):
 def graded(root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
     solutions = root / "tests" / "fixtures" / "solutions"
-    course = Course(tmp / "course", solutions)
-    release = course.prepare("mini")
-    source = nbformat.read(course.root / "source" / "mini" / "mini.ipynb", as_version=4)
     subs = tmp / "subs"
-    made = demo.make_class(release, source, subs, name="mini")
+    course, made = demo.build_class("mini", tmp / "course", solutions, subs)
     correct = nbformat.read(subs / "correct" / "mini.ipynb", as_version=4)
     secrets = [course.root / "gradebook.db", course.root / "source" / "mini" / "mini.ipynb",
                subs / "partial" / "mini.ipynb", course.root / "submitted" / "correct" / "mini"

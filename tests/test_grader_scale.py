@@ -7,11 +7,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from cnngrader import demo
-from cnngrader.autograde import Course, Options, autograde
+from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
 
 PG_BIN = Path("/usr/lib/postgresql")
@@ -22,11 +21,8 @@ pytestmark = pytest.mark.xdist_group("grader")
 def small_class(root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scale")
     solutions = root / "tests" / "fixtures" / "solutions"
-    course = Course(tmp / "prep", solutions)
-    release = course.prepare("mini")
-    source = nbformat.read(course.root / "source" / "mini" / "mini.ipynb", as_version=4)
-    demo.make_class(release, source, tmp / "subs", name="mini",
-                    kinds={"correct", "partial", "colab", "broken"})
+    demo.build_class("mini", tmp / "prep", solutions, tmp / "subs",
+                     kinds={"correct", "partial", "colab", "broken"})
     return tmp, solutions
 
 

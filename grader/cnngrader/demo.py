@@ -132,18 +132,28 @@ def make_class(release, source, dest, kinds=None, name=None):
     return made
 
 
+def build_class(assignment, course_dir, solutions, dest, kinds=None):
+    """Prepare ``assignment`` in ``course_dir`` and write its demo class into ``dest``.
+
+    Returns the ``Course`` and {student: what the submission is}.
+    """
+    from cnngrader.autograde import Course
+
+    course = Course(course_dir, solutions)
+    release = course.prepare(assignment)
+    name = next((course.root / "release" / assignment).glob("*.ipynb")).stem
+    source = nbformat.read(course.root / "source" / assignment / f"{name}.ipynb", as_version=4)
+    return course, make_class(release, source, dest, kinds=kinds, name=name)
+
+
 def run_demo(assignment, out, solutions="solutions", workers=0):
     """Generate the demo class for ``assignment``, autograde it, print the table; 0 when it ran."""
-    from cnngrader.autograde import Course, Options, autograde
+    from cnngrader.autograde import Options, autograde
     from cnngrader.commands import print_table
     from cnngrader.sandbox import Limits
 
     out = Path(out)
-    course = Course(out / "course", solutions)
-    release = course.prepare(assignment)
-    name = next((course.root / "release" / assignment).glob("*.ipynb")).stem
-    source = nbformat.read(course.root / "source" / assignment / f"{name}.ipynb", as_version=4)
-    made = make_class(release, source, out / "submissions", name=name)
+    course, made = build_class(assignment, out / "course", solutions, out / "submissions")
     rows = autograde(assignment, out / "submissions", out / "graded", course_dir=out / "course",
                      solutions=solutions, options=Options(workers=workers, limits=Limits(timeout=30)))
     print(f"demo class of {assignment}: {len(made)} submissions")
