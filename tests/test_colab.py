@@ -149,6 +149,7 @@ def test_gpu_code_uses_the_one_device_choice(rel):
     assert not re.search(r"num_workers\s*=\s*[1-9]", code), "DataLoader workers break on Colab: use 0"
 
 
+@pytest.mark.xdist_group("grader")  # the grader tests check that no grading process survives them
 def test_a_problem_set_downloaded_from_colab_grades_to_full_marks(root, tmp_path):
     """ps1 solved, run and downloaded from Colab (File > Download .ipynb, saved as "Copy of ps1"):
     Colab drops nbgrader's cell metadata, adds its own and changes the kernelspec; the grader

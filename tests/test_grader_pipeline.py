@@ -4,6 +4,7 @@ One autograde run grades the whole class (2 workers); the tests then check statu
 reasons, flags and that nothing leaked: files, network, processes, the gradebook.
 """
 
+import ast
 import csv
 import hashlib
 import os
@@ -114,7 +115,9 @@ def test_reasons_are_human(graded):
 
 def test_nothing_leaked_files_and_network(graded):
     snoop = outputs(graded, "hostile_snoop")
-    assert "FOUND []" in snoop
+    found = ast.literal_eval(snoop.split("FOUND", 1)[1].strip().splitlines()[0])  # what the student printed
+    ours = (str(graded["tmp"]), str(graded["solutions"]), str(Path(__file__).resolve().parents[1]))
+    assert not [path for path in found if path.startswith(ours)], found
     paths = outputs(graded, "hostile_paths")
     assert "LEAK" not in paths and paths.count("blocked") == 6
     assert "blocked /var/tmp" in outputs(graded, "hostile_writes")  # /tmp is private, discarded

@@ -30,7 +30,7 @@ def _source(cell):
 def test_lecture_runs_alone_in_empty_folder(rel, tmp_path, record_property):
     copy = tmp_path / (ROOT / rel).name
     shutil.copy(ROOT / rel, copy)
-    run = run_notebook(copy, cwd=tmp_path, timeout=600)
+    run = run_notebook(copy, cwd=tmp_path, timeout=300)
     record_property("notebook_seconds", round(run.seconds, 1))
     errors = [o for c in run.notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
