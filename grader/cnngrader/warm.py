@@ -377,6 +377,7 @@ class WarmWorker:
     """One zygote process; ``run(cells, plan, limits)`` executes a notebook's code cells."""
 
     def __init__(self, threads=1, uid=65534):
+        self.uid = uid
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen([sys.executable, "-m", "cnngrader.warm"], stdin=subprocess.PIPE,
@@ -397,12 +398,47 @@ class WarmWorker:
                 raise RuntimeError(f"warm worker stopped answering ({type(err).__name__})") from None
 
     def close(self):
+        """Kill the zygote, its process group and every process left under its sandbox uid, and
+        return only when they are gone (SIGKILL is asynchronous: a fork bomb takes a moment)."""
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
                 pass
         self.proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            alive = _living(self.uid) + _living_in_group(self.proc.pid)
+            if not alive:
+                return
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.05)
+
+
+def _processes():
+    """(pid, uid, process group, state) of every process, from /proc."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                yield int(entry), os.stat(f"/proc/{entry}").st_uid, int(fields[2]), fields[0]
+            except (OSError, IndexError, ValueError):
+                continue
+
+
+def _living(uid):
+    """Processes (zombies excepted) of a dedicated sandbox uid; none for a uid shared with us."""
+    if uid == os.getuid() or uid < 60000:
+        return []
+    return [pid for pid, owner, _, state in _processes() if owner == uid and state != "Z"]
+
+
+def _living_in_group(pgid):
+    return [pid for pid, _, group, state in _processes() if group == pgid and state != "Z"]
 
 
 if __name__ == "__main__":
