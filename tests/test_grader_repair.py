@@ -84,6 +84,13 @@ def test_suspicious_code_is_flagged(release, correct):
     assert any("outside its folder" in f for f in flags)
 
 
+def test_borrowing_the_lectures_reference_code_is_flagged(release, correct):
+    nb = copy.deepcopy(correct)
+    nb.cells[2].source += "\nfrom cnncourse.conv1d import conv1d as mine"
+    assert any("reference code" in f and "cnncourse.conv1d" in f for f in repair.repair(nb, release).flags)
+    assert not [f for f in repair.repair(copy.deepcopy(correct), release).flags if "reference" in f]
+
+
 @pytest.mark.parametrize("content, reason", [
     (b'{"cells": [', "not valid JSON"),
     (b"\xff\xfe\x00binary", "not UTF-8"),

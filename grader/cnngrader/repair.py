@@ -194,6 +194,8 @@ _SUSPICIOUS = [
     (r"\bsys\.(exit|modules|settrace|setprofile)\b|__builtins__|get_ipython\(\)\.(run_cell|"
      r"_showtraceback|showtraceback)", "tampers with the interpreter"),
     (r"\.\./|gradebook|/proc/|\bsolutions/|\bsource/", "reads paths outside its folder"),
+    (r"\bcnncourse\.(conv1d|conv2d|pooling|shapes|receptive|fc_as_conv|models)\b",
+     "calls the lectures' reference code instead of its own"),
 ]
 
 
