@@ -25,9 +25,10 @@ pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox ne
 BIN = Path(sys.executable).parent
 
 
-def cli(*args, cwd):
+def cli(*args, cwd, tag=""):
+    """Run cnn-grader; ``tag`` marks the environment of every process this run starts."""
     return subprocess.run([str(BIN / "cnn-grader"), *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, env={**os.environ, "CNNGRADER_TEST_TAG": tag})
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def graded(root, tmp_path_factory):
     (subs / "flat_student.ipynb").write_text(nbformat.writes(correct))
     digest = hashlib.sha256((course.root / "source" / "mini" / "mini.ipynb").read_bytes()).hexdigest()
     run = cli("autograde", "mini", "--submissions", subs, "--out", tmp / "out", "--course-dir",
-              course.root, "--solutions", solutions, "--workers", 2, "--timeout", 40, cwd=tmp)
+              course.root, "--solutions", solutions, "--workers", 2, "--timeout", 40, cwd=tmp, tag=str(tmp))
     rows = {r["student"]: r for r in csv.DictReader(open(tmp / "out" / "grades.csv"))}
     return dict(tmp=tmp, course=course, subs=subs, run=run, rows=rows, made=made, digest=digest,
                 solutions=solutions)
@@ -130,15 +131,17 @@ def test_nothing_leaked_files_and_network(graded):
 
 
 def test_no_process_survives(graded):
+    """No process started by this grading run is left (other runs may be going on beside it)."""
+    tag = f"CNNGRADER_TEST_TAG={graded['tmp']}".encode()
     leftovers = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            uid = os.stat(f"/proc/{pid}").st_uid
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if 60000 <= uid < 61000 or "cnngrader.warm" in cmd:
-            leftovers.append((pid, uid, cmd))
+        if tag in environ:
+            leftovers.append((pid, cmd))
     assert leftovers == []
 
 
