@@ -104,8 +104,6 @@ def test_lecture_widget_responds_to_the_slider(lab, page, tmp_path):
         " return img && img.src !== before; }", arg=before, timeout=60_000)
     readout = page.locator(".widget-vbox .widget-readout").first.inner_text()
     page.screenshot(path=str(tmp_path / "jupyterlab-lecture01.png"), full_page=False)
-    if os.environ.get("CNN_COURSE_SCREENSHOT"):
-        page.screenshot(path=os.environ["CNN_COURSE_SCREENSHOT"])
     content = page.content()
     assert "Error displaying widget" not in content
     assert _figure_src(page) != before and readout.strip() != "4"
