@@ -9,6 +9,7 @@ import pytest
 from cnncourse import badges
 from cnngrader.execute import run_notebook
 from conftest import ROOT
+from prose import report, unpinned
 
 ALL = badges.notebooks(ROOT)
 LECTURES = [p for p in ALL if p.startswith("lectures/")]
@@ -34,6 +35,9 @@ def test_lecture_runs_alone_in_empty_folder(rel, tmp_path, record_property):
     record_property("notebook_seconds", round(run.seconds, 1))
     errors = [o for c in run.notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    if rel in LECTURES:  # prose pinned to outputs (tests/prose.py)
+        drift = unpinned(run.notebook)
+        assert not drift, report(rel, drift)
 
 
 @pytest.mark.parametrize("rel", ALL)
