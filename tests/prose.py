@@ -10,7 +10,8 @@ Their *printed numbers* come from stream output and ``text/plain`` results.
 
 Match. A quoted number matches a printed one when the printed value, rounded to the quoted
 precision, equals it: ``0.98`` matches ``0.9812``, ``91`` matches ``90.6``, ``1,234`` and
-``1234`` are the same number, ``22.7 billion`` matches ``22,658,000,000``. Signs are ignored
+``1234`` are the same number, ``22.7 billion`` (or ``22.7 B``; also k, M, G, T) matches
+``22,658,000,000``. Signs are ignored
 (a hyphen and a minus are too easily confused in prose). A percentage ``12 %`` also matches
 ``0.12`` printed to the same precision. A power of ten written ``1e-7`` is an order of
 magnitude: it matches a printed non-zero number within a factor of 10 either way.
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 MARKER = "What you should see"
-_SCALE = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALE = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12, "k": 3, "M": 6, "G": 9, "B": 9, "T": 12}
 _NUMBER = re.compile(
     r"(?P<sign>[-−])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?:[eE](?P<exp>[-−+]?\d+))?")
 _REFERENCE = re.compile(
@@ -113,7 +114,7 @@ def _skip(text, match):
     before, after = text[:start], text[end:]
     if re.search(r"(?:[A-Za-z_]|[A-Za-z]-)\Z", before):
         return True
-    if re.match(r"[A-Za-z_]", after) and not re.match(r"[kMB]\b", after):  # 60k / 5M are numbers
+    if re.match(r"[A-Za-z_]", after) and not re.match(r"[kMGTB]\b", after):  # 60k / 5M are numbers
         return True
     if _REFERENCE.search(before) or _SETTING.search(before):
         return True
@@ -141,9 +142,9 @@ def quoted_numbers(paragraph, ignore=()):
             continue
         value, quantum = _decimal(match)
         rest = text[match.end():]
-        suffix = re.match(r"\s*(thousand|million|billion|trillion)\b|([kMB])\b", rest)
+        suffix = re.match(r"\s*(thousand|million|billion|trillion)\b|\s?([kMGTB])\b", rest)
         if suffix:
-            shift = _SCALE.get(suffix.group(1) or "", {"k": 3, "M": 6, "B": 9}.get(suffix.group(2), 0))
+            shift = _SCALE[suffix.group(1) or suffix.group(2)]
             value, quantum = value.scaleb(shift), quantum.scaleb(shift)
         token = match.group().lstrip("-−")
         if token in ignore:

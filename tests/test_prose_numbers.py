@@ -71,7 +71,7 @@ def test_order_of_magnitude():
     ("Krizhevsky et al. (2012)", []),
     ("K=3, stride=2, C = 64, kernel size 5, dilation 2, padding 1", []),
     ("a 3×3 kernel gives (5 − 3)/1 + 1 = 3 outputs; 3,104 = 32 × (96 + 1)", ["3", "3,104"]),
-    ("a value of -0.24 then 0.44; 60k images", ["0.24", "0.44", "60"]),
+    ("a value of -0.24 then 0.44; 60k images, 138.4 M and 3.86 G MACs", ["0.24", "0.44", "60", "138.4", "3.86"]),
     ("see <img src='a1.png'> and [link](http://x.org/2)", []),
 ])
 def test_what_counts_as_a_quoted_result(paragraph, quoted):
@@ -84,3 +84,9 @@ def test_opt_out_needs_a_reason_and_is_visible_in_the_cell():
     assert unpinned(_notebook(_code("55\n"), new_markdown_cell(cell))) == []
     with pytest.raises(ValueError, match="reason"):
         unpinned(_notebook(_code("55\n"), new_markdown_cell(cell.replace("the paper's stated input size", ""))))
+
+
+def test_unit_suffixes_scale_the_quoted_number():
+    nb = _notebook(_code("138357544 parameters, 15470264320 MACs\n"),
+                   new_markdown_cell("**What you should see:** 138.4 M parameters, 15.47 G MACs, 138M."))
+    assert unpinned(nb) == []
