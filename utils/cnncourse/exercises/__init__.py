@@ -23,10 +23,12 @@ Writing a check (in e.g. ``cnncourse/exercises/conv1d.py``)::
             got = call(output_length, n, k)      # the learner's code, run case by case
             check_close(got, n - k + 1, name=f"output_length({n}, {k})")
 
-In the lecture: ``exercises.conv1d.check_output_length(output_length)``.
+In the lecture, after ``from cnncourse import exercises`` (submodules load on first use):
+``exercises.conv1d.check_output_length(output_length)``.
 """
 
 import functools
+import importlib
 
 from cnncourse.checks import CheckError, passed
 
@@ -84,3 +86,13 @@ def exercise(name):
         return run
 
     return wrap
+
+
+def __getattr__(name):
+    """``exercises.conv1d`` imports ``cnncourse.exercises.conv1d`` on first use."""
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
