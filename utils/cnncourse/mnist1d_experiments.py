@@ -1,4 +1,4 @@
-"""The MNIST-1D experiments of lecture 06: training recipes, published numbers, shuffled
+"""The MNIST-1D experiments of lecture 07: training recipes, published numbers, shuffled
 positions and translated signals.
 
 Every model takes signals shaped (N, 1, 40); ``inputs(data)`` gives them in that shape.
