@@ -25,6 +25,8 @@ def add_grading_commands(commands):
     grade.add_argument("--workers", type=int, default=0, help="parallel workers (default: the cores)")
     grade.add_argument("--timeout", type=float, default=120, help="wall-clock seconds per notebook")
     grade.add_argument("--memory", type=int, default=2048, help="MB of memory per notebook")
+    grade.add_argument("--seed", type=int, help="the run's seed for the judge's inputs (default: a fresh one; "
+                       "pass a run's seed to reproduce its scores)")
     grade.add_argument("--dask-scheduler", metavar="ADDRESS",
                        help="run the notebooks on an existing Dask cluster instead of locally")
     grade.set_defaults(run=_autograde)
@@ -71,8 +73,10 @@ def _autograde(args):
     from cnngrader.autograde import Options, autograde
     from cnngrader.sandbox import Limits
 
-    options = Options(workers=args.workers, dask_scheduler=args.dask_scheduler,
+    options = Options(workers=args.workers, dask_scheduler=args.dask_scheduler, seed=args.seed,
                       limits=Limits(timeout=args.timeout, memory_mb=args.memory))
+    from cnngrader.report import print_table
+
     rows = autograde(args.assignment, args.submissions, args.out, course_dir=args.course_dir,
                      solutions=args.solutions, db_url=args.db_url, options=options)
     print_table(rows)
@@ -100,15 +104,3 @@ def _demo(args):
     from cnngrader.demo import run_demo
 
     return run_demo(args.assignment, args.out, solutions=args.solutions, workers=args.workers)
-
-
-def print_table(rows):
-    """The grades as an aligned text table."""
-    if not rows:
-        print("no submissions found")
-        return
-    width = max(len(r.student) for r in rows)
-    print(f"{'student':<{width}}  {'score':>11}  {'status':<8}  reason / flags")
-    for r in rows:
-        note = r.reason + (f"  [{'; '.join(r.flags)}]" if r.flags else "")
-        print(f"{r.student:<{width}}  {r.score:>5g} / {r.max_score:<3g}  {r.status:<8}  {note[:150]}")

@@ -135,11 +135,11 @@ def make_class(release, source, dest, kinds=None, name=None):
 def build_class(assignment, course_dir, solutions, dest, kinds=None):
     """Prepare ``assignment`` in ``course_dir`` and write its demo class into ``dest``.
 
-    Returns the ``Course`` and {student: what the submission is}.
+    Returns the ``CourseFolder`` and {student: what the submission is}.
     """
-    from cnngrader.autograde import Course
+    from cnngrader.gradebook import CourseFolder
 
-    course = Course(course_dir, solutions)
+    course = CourseFolder(course_dir, solutions)
     release = course.prepare(assignment)
     name = next((course.root / "release" / assignment).glob("*.ipynb")).stem
     source = nbformat.read(course.root / "source" / assignment / f"{name}.ipynb", as_version=4)
@@ -149,7 +149,7 @@ def build_class(assignment, course_dir, solutions, dest, kinds=None):
 def run_demo(assignment, out, solutions="solutions", workers=0):
     """Generate the demo class for ``assignment``, autograde it, print the table; 0 when it ran."""
     from cnngrader.autograde import Options, autograde
-    from cnngrader.commands import print_table
+    from cnngrader.report import print_table
     from cnngrader.sandbox import Limits
 
     out = Path(out)

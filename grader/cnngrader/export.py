@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from cnngrader.autograde import Course
+from cnngrader.gradebook import CourseFolder
 
 
 def export(path, course_dir="grader/work", solutions="solutions", db_url=None):
     """Write the gradebook to ``path``; returns the number of data rows."""
     from nbgrader.plugins import CsvExportPlugin
 
-    course = Course(course_dir, solutions, db_url)
+    course = CourseFolder(course_dir, solutions, db_url)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     plugin = CsvExportPlugin(config=course.config())
     plugin.to = str(path)

@@ -1,6 +1,6 @@
 """Confine one student's code: namespaces, a private file view, an unprivileged user, rlimits.
 
-Everything here runs in processes forked by the warm worker (``cnngrader.warm``):
+Everything here runs in processes forked by the fork server (``cnngrader.zygote``):
 
 * ``isolate(plan)`` runs in the *warden* (still privileged): new mount, network, IPC, UTS and PID
   namespaces; the paths in ``plan.hide`` are covered by empty read-only tmpfs (except the read-only
@@ -19,13 +19,13 @@ import ctypes.util
 import errno
 import os
 import resource
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 38, 4
 
 WORK = "/tmp/work"  # the working copy, as the student's code sees it
 
@@ -71,7 +71,8 @@ class Mechanisms:
             done.append("no network (empty network namespace)")
             done.append("own PID namespace (all processes killed with it)")
         if self.mounts:
-            done.append("private file view (course, sources, gradebook, other students hidden)")
+            done.append("private file view (course, sources, gradebook, other students hidden); the whole "
+                        "file system read-only except a private /tmp")
         if self.setuid:
             done.append("unprivileged uid")
         return done
@@ -91,6 +92,21 @@ def mount(source, target, fstype=None, flags=0, data=None):
     enc = (lambda s: s.encode() if s is not None else None)
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
            f"mount {target}")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 1
+
+
+def read_only_tree(path="/"):
+    """Every mount under ``path`` read-only (``mount_setattr`` with ``AT_RECURSIVE``)."""
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE, ctypes.byref(attr),
+                         ctypes.sizeof(attr)), f"read-only {path}")
 
 
 def _write(path, text):
@@ -126,6 +142,7 @@ def isolate(plan, limits):
     if not mech.get("mounts"):
         return None
     mount("none", "/", None, MS_REC | MS_PRIVATE)
+    read_only_tree("/")  # only the private /tmp (with the working folder) is writable below
     inside = (lambda p, h: p.startswith(h.rstrip("/") + "/"))
     every = [os.path.realpath(p) for p in plan.hide if os.path.isdir(p)]
     hidden = _outermost(every + ["/tmp"])
@@ -181,6 +198,11 @@ def confine(plan, limits, baseline_vm):
         os.setsid()  # fallback: at least a process group to kill
 
 
+def undumpable():
+    """No ptrace and no /proc/<pid>/mem of this process for processes of the same uid."""
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def interpreter_paths():
     """Folders the Python running this code needs to read: its installation, venv and packages."""
     import sys
@@ -230,13 +252,14 @@ def probe(uid=65534):
     def mounts():
         _enter_namespaces({"user_namespace": mech.user_namespace})
         mount("none", "/", None, MS_REC | MS_PRIVATE)
+        read_only_tree("/")
         mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")
 
     if mech.namespaces and _try(mounts):
         mech.mounts = True
     else:
-        mech.missing.append("private file view: mounting tmpfs is not permitted, instructor files "
-                            "stay readable by student code")
+        mech.missing.append("private read-only file view: mounting is not permitted, instructor files "
+                            "stay readable and the disk writable by student code")
 
     def drop():
         os.setgroups([])
@@ -260,6 +283,3 @@ def kill_tree(pid):
             if err.errno not in (errno.ESRCH, errno.EPERM):
                 raise
 
-
-def plan_dict(plan):
-    return asdict(plan)

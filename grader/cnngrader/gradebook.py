@@ -1,0 +1,199 @@
+"""nbgrader as the book of record: the course folder, the release, and recording verdicts.
+
+``CourseFolder`` is nbgrader's course directory used by cnn-grader (a copy of the sources, the
+generated release, submissions, autograded notebooks, feedback and the gradebook, SQLite by
+default or any ``db_url``), configured by the course's one ``grader/nbgrader_config.py``.
+``record`` runs nbgrader's own autograde with its ``Execute`` step replaced by ``Replay``: the
+outputs of the answer cells come from the sandbox, the outputs of the test cells are the judge's
+verdicts, and nbgrader computes and stores the scores as it always does.
+"""
+
+import copy
+import filecmp
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
+                                    NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec)
+from traitlets.config import Config
+
+from cnngrader.release import api_for, course_config
+
+
+def is_test_cell(cell):
+    """An autograded test cell: judged outside the sandbox, never run there."""
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def runs_in_sandbox(cell):
+    """Code cells that run with the student's code: all but test cells and the score card."""
+    return (cell.cell_type == "code" and not is_test_cell(cell)
+            and cell.metadata.get("nbgrader", {}).get("grade_id") != "scorecard")
+
+
+class CourseFolder:
+    def __init__(self, course_dir="grader/work", solutions="solutions", db_url=None):
+        self.root = Path(course_dir).resolve()
+        self.solutions = Path(solutions).resolve()
+        self.db_url = db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._base = course_config(self.root, self.root)
+        for step in ("source", "release"):
+            self._base.CourseDirectory[f"{step}_directory"] = step
+        self._base.CourseDirectory.db_url = self.db_url
+        self.course_id = self._base.CourseDirectory.course_id
+
+    def config(self, **sections):
+        """The course's nbgrader configuration, with every folder under ``root``."""
+        c = copy.deepcopy(self._base)
+        extra = Config()
+        for name, values in sections.items():
+            for key, value in values.items():
+                setattr(extra[name], key, value)
+        c.merge(extra)
+        return c
+
+    def api(self, **sections):
+        return api_for(self.config(**sections))
+
+    def path(self, step, student, assignment):
+        return self.root / step / student / assignment
+
+    def gradebook(self):
+        return Gradebook(self.db_url, self.course_id)
+
+    def prepare(self, assignment):
+        """Copy the sources in and (re)generate the release when they changed; the release notebook."""
+        src, dst = self.solutions / assignment, self.root / "source" / assignment
+        if not src.is_dir():
+            raise SystemExit(f"no source folder {src} for assignment {assignment!r}")
+        release = self.root / "release" / assignment
+        if not dst.exists() or not release.exists() or _differs(src, dst):
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+            result = self.api().generate_assignment(assignment, force=True, create=True)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.get('log', '')}"
+                                   f"\n{result.get('error', '')}")
+        notebooks = sorted(release.glob("*.ipynb"))
+        if len(notebooks) != 1:
+            raise SystemExit(f"{assignment}: cnn-grader grades one notebook per assignment, "
+                             f"found {len(notebooks)} in {release}")
+        return nbformat.read(notebooks[0], as_version=4)
+
+    def source(self, assignment):
+        """The answer key: the source notebook of ``assignment`` (after ``prepare``)."""
+        return nbformat.read(next((self.root / "source" / assignment).glob("*.ipynb")), as_version=4)
+
+
+def _differs(a, b):
+    cmp = filecmp.dircmp(a, b, ignore=[".ipynb_checkpoints", "__pycache__"])
+    if cmp.left_only or cmp.right_only or cmp.diff_files or cmp.funny_files:
+        return True
+    _, mismatch, errors = filecmp.cmpfiles(a, b, cmp.common_files, shallow=False)
+    return bool(mismatch or errors) or any(_differs(a / d, b / d) for d in cmp.common_dirs)
+
+
+def sanitize(course, assignment, student, notebook_name, nb):
+    """nbgrader's own clean-up of a submission: locked cells restored, outputs and ids reset."""
+    resources = {"nbgrader": {"db_url": course.db_url, "assignment": assignment, "student": student,
+                              "notebook": notebook_name,
+                              "course_id": course.course_id},
+                 "unique_key": notebook_name}
+    config = course.config()
+    for pp in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
+        nb, resources = pp(config=config).preprocess(nb, resources)
+    return nb
+
+
+def forget(course, assignment, student):
+    """Remove every trace of an earlier grade for this student (no stale score survives)."""
+    with course.gradebook() as gb:
+        try:
+            gb.remove_submission(assignment, student)
+        except MissingEntry:
+            pass
+    for step in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(course.path(step, student, assignment), ignore_errors=True)
+
+
+@dataclass
+class Outcome:
+    """What ``Replay`` writes into one student's notebook."""
+
+    cells: list          # sources of the cells that ran in the sandbox
+    reply: dict          # the sandbox's reply
+    verdicts: dict       # grade id -> (points, message) from the judge
+    titles: dict         # grade id -> the item's title
+    seed: int
+
+
+def verdict_outputs(title, points, message, seed):
+    if points > 0:
+        return [nbformat.v4.new_output("stream", name="stdout", text=(
+            f"✓ {title}: {message}. Judged outside your notebook on inputs drawn for this grading run "
+            f"(seed {seed}).\n"))]
+    return [nbformat.v4.new_output("error", ename="WrongAnswer", evalue=message,
+                                   traceback=[f"✗ {title}: {message}",
+                                              f"(judged outside your notebook on inputs drawn for this grading "
+                                              f"run, seed {seed})"])]
+
+
+class Replay(NbGraderPreprocessor):
+    """Stands in for nbgrader's ``Execute``: sandbox outputs for answer cells, verdicts for tests."""
+
+    results = {}  # student -> Outcome
+
+    def preprocess(self, nb, resources):
+        outcome = self.results[resources["nbgrader"]["student"]]
+        ran = [c for c in nb.cells if runs_in_sandbox(c)]
+        if [c.source for c in ran] != outcome.cells:
+            raise RuntimeError("the notebook nbgrader sanitized differs from the one executed")
+        reply = outcome.reply
+        stopped = reply.get("reason") or "an earlier cell stopped the notebook"
+        for index, cell in enumerate(ran):
+            if index < len(reply["cells"]):
+                cell.outputs = [nbformat.from_dict(o) for o in reply["cells"][index]["outputs"]]
+                cell.execution_count = reply["cells"][index]["execution_count"]
+            else:
+                cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=stopped,
+                                                       traceback=[f"NotRun: {stopped}"])]
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if is_test_cell(cell):
+                points, message = outcome.verdicts[gid]
+                cell.outputs = verdict_outputs(outcome.titles[gid], points, message, outcome.seed)
+            elif gid == "scorecard":
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
+                    "(the score card runs in your own notebook; at grading each test cell shows the judge's verdict)\n"))]
+        return nb, resources
+
+
+def pipeline():
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import AssignLatePenalties, IgnorePattern, LimitOutput, SaveAutoGrades
+    return [Replay, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+            AssignLatePenalties, CheckCellMetadata]
+
+
+def record(course, api, assignment, student, outcome):
+    """Store one student's grades through nbgrader; ``(score, max_score, {grade id: (score, max)})``,
+    or an error message when nbgrader refused."""
+    Replay.results[student] = outcome
+    try:
+        result = api.autograde(assignment, student, force=True, create=True)
+    finally:
+        Replay.results.pop(student, None)
+    if not result["success"]:
+        forget(course, assignment, student)
+        text = (result.get("error") or result.get("log", "")).strip().splitlines()
+        return f"nbgrader failed to record the grade: {text[-1][:300] if text else 'no message'}"
+    with course.gradebook() as gb:
+        submission = gb.find_submission(assignment, student)
+        cells = {g.name: (float(g.score), float(g.max_score)) for nb in submission.notebooks for g in nb.grades
+                 if g.auto_score is not None}
+        return float(submission.score), float(submission.max_score), cells

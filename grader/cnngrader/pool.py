@@ -1,0 +1,108 @@
+"""Where notebooks run: warm local fork servers (one per parallel slot) or an existing Dask cluster.
+
+A task is ``{"student", "cells", "probes", "plan", "limits"}``; the result is the sandbox's reply.
+A worker that stops answering is replaced, and only that task is reported as ``crashed``.
+"""
+
+import os
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from cnngrader.worker import WarmWorker
+
+BASE_UID = 60000  # sandbox uids BASE_UID + slot, when the grader runs as root
+
+
+def _crashed(reason):
+    return {"status": "crashed", "reason": reason, "cells": [], "probes": None}
+
+
+class Pool:
+    """Run tasks on warm local workers, or on a Dask cluster when ``dask_scheduler`` is given."""
+
+    def __init__(self, size, limits, dask_scheduler=None):
+        self.limits, self.client, self.workers = limits, None, []
+        # One torch/OpenMP thread per notebook: GNU OpenMP is not fork-safe once the zygote has
+        # used it (a 2-thread runner was seen deadlocked on a futex); parallelism comes from workers.
+        limits.threads = 1
+        self.size = size
+        if dask_scheduler:
+            from distributed import Client
+            self.client = dask_scheduler if isinstance(dask_scheduler, Client) else Client(dask_scheduler)
+            self.mechanisms = None
+        else:
+            with ThreadPoolExecutor(size) as starter:  # start the zygotes concurrently
+                self.workers = list(starter.map(self._start, range(size)))
+            self.mechanisms = self.workers[0].mechanisms
+
+    def _start(self, slot):
+        return WarmWorker(self.limits.threads, BASE_UID + slot, self.limits.timeout)
+
+    def run(self, task):
+        """One task, on the first local worker (the answer key) or on the cluster."""
+        if self.client is not None:
+            return self.client.submit(execute_remote, task, pure=False).result()
+        return self._run_local(0, task)
+
+    def _run_local(self, slot, task):
+        worker = self.workers[slot]
+        if not worker.alive():
+            worker = self.workers[slot] = self._start(slot)
+        try:
+            return worker.run(task["cells"], task["probes"], task["plan"], task["limits"])
+        except RuntimeError as err:
+            return _crashed(str(err))
+
+    def submit_all(self, tasks):
+        """Yield (student, reply) as executions finish."""
+        if self.client is not None:
+            from distributed import as_completed as dask_completed
+            futures = {self.client.submit(execute_remote, t, pure=False): t["student"] for t in tasks}
+            for future in dask_completed(futures):
+                yield futures[future], future.result()
+            return
+        free = queue.Queue()
+        for slot in range(self.size):
+            free.put(slot)
+
+        def run(task):
+            slot = free.get()
+            try:
+                return self._run_local(slot, task)
+            finally:
+                free.put(slot)
+
+        with ThreadPoolExecutor(self.size) as pool:
+            futures = {pool.submit(run, t): t["student"] for t in tasks}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    def close(self):
+        for w in self.workers:
+            w.close()
+
+
+_REMOTE = {}
+_REMOTE_LOCK = threading.Lock()
+
+
+def execute_remote(task):
+    """A Dask task: run one notebook on this Dask worker's warm sandboxed fork server."""
+    with _REMOTE_LOCK:
+        worker = _REMOTE.get("worker")
+        if worker is None or not worker.alive():
+            worker = _REMOTE["worker"] = WarmWorker(task["limits"].threads, BASE_UID + os.getpid() % 1000,
+                                                    task["limits"].timeout)
+        try:
+            return worker.run(task["cells"], task["probes"], task["plan"], task["limits"])
+        except RuntimeError as err:
+            return _crashed(str(err))
+
+
+def stop_remote_worker():
+    """Stop this process's Dask-side fork server (``client.run(stop_remote_worker)``)."""
+    with _REMOTE_LOCK:
+        worker = _REMOTE.pop("worker", None)
+    if worker is not None:
+        worker.close()
