@@ -90,3 +90,10 @@ def test_unit_suffixes_scale_the_quoted_number():
     nb = _notebook(_code("138357544 parameters, 15470264320 MACs\n"),
                    new_markdown_cell("**What you should see:** 138.4 M parameters, 15.47 G MACs, 138M."))
     assert unpinned(nb) == []
+
+
+def test_drift_in_the_prose_is_caught_too():
+    # Lecture 02's old error: the text counted five products equal to 1 where the cell printed 4.
+    nb = _notebook(_code("products equal to 1: 4 | their sum: 4\n"),
+                   new_markdown_cell("**What you should see:** 5 products equal 1, so the output is 4."))
+    assert [(p.cell, p.number) for p in unpinned(nb)] == [(1, "5")]
