@@ -62,3 +62,21 @@ def test_gradient_check_of_the_layer():
     g = rng.normal(size=(2, 5))
     loss = lambda xx: np.sum(g * conv1d_multi(xx, w, stride=2, padding=1))  # noqa: E731
     assert relative_error(conv1d_backward(x, w, g, stride=2, padding=1)[0], numerical_gradient(loss, x)) < 1e-7
+
+
+def test_flipped_kernel_picture_states_autograds_values():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cnncourse.diagrams_backward import flipped_kernel
+
+    g, w = np.array([1.0, -2.0, 0.5]), np.array([1.0, 2.0, 3.0])
+    fig = flipped_kernel(g, w, positions=[2, 3], stride=2)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    x = torch.zeros(7, dtype=torch.float64, requires_grad=True)
+    F.conv1d(x.view(1, 1, -1), torch.tensor(w).view(1, 1, -1), stride=2).view(-1).backward(torch.tensor(g))
+    assert x.grad[2] == 1 and x.grad[3] == -4
+    assert "dL/dx[2] = 1·3 + 0·2 + (-2)·1 = 1" in texts
+    assert "dL/dx[3] = 0·3 + (-2)·2 + 0·1 = -4" in texts
+    plt.close(fig)

@@ -64,11 +64,11 @@ def conv1d_backward(x, weights, grad_out, stride=1, padding=0):
     return grad_x_pad[:, padding:padding + x.shape[1]], grad_w, grad_b
 
 
-def numerical_gradient(f, x, eps=1e-6):
+def numerical_gradient(f, x, eps=1e-5):
     """Central finite differences of the scalar function ``f`` at the float64 array ``x``.
 
     Each entry costs two evaluations of f: ``(f(x + eps e_j) - f(x - eps e_j)) / (2 eps)``.
-    The error is of order eps² (truncation) plus roundoff/eps, smallest near eps = 1e-5..1e-6.
+    The error is of order eps² (truncation) plus rounding/eps; in float64 it is smallest near eps = 1e-5.
     """
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
