@@ -227,7 +227,7 @@ def _then(result, then, args):
     if then.get("args_after"):
         out["args_after"] = [a for a in args if not callable(a)]
     if then.get("arg_states"):
-        out["arg_states"] = [a.state_dict() for a in args if isinstance(a, torch.nn.Module)]
+        out["arg_states"] = [dict(a.state_dict()) for a in args if isinstance(a, torch.nn.Module)]
     if not isinstance(result, torch.nn.Module):
         out["value"] = result
         return out

@@ -58,10 +58,21 @@ def verdict(item, cases, got, want):
         message = explain(item, case, g, w)
         if message:
             return 0.0, message
-    message = item.summary and item.summary(cases, [probe.decode(g["value"]) for g in got])
-    if message:
-        return 0.0, message
+    if item.summary:
+        message = _guarded(item.title, lambda: item.summary(cases, [probe.decode(g["value"]) for g in got]))
+        if message:
+            return 0.0, message
     return item.points, f"{len(cases)} cases, all correct"
+
+
+def _guarded(name, judge):
+    """A judge's message; answers of an unexpected form (forged, or just odd) fail, never crash."""
+    try:
+        return judge()
+    except probe.ProbeError as err:
+        return f"{name}: the answer could not be read ({err})"
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as err:
+        return f"{name}: the answer does not have the expected form ({type(err).__name__}: {str(err)[:100]})"
 
 
 def explain(item, case, got, want):
@@ -72,10 +83,7 @@ def explain(item, case, got, want):
         return f"{case['name']}: raised {str(got['error'])[:300]}"
     if "value" not in got:
         return f"{case['name']}: no answer came back"
-    try:
-        return item.judge(case, probe.decode(got["value"]), want)
-    except probe.ProbeError as err:
-        return f"{case['name']}: the answer could not be read ({err})"
+    return _guarded(case["name"], lambda: item.judge(case, probe.decode(got["value"]), want))
 
 
 def check(module, grade_id, **objects):
