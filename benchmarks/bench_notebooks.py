@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(quick=False):
-    from cnngrader.course import lecture_paths
+    from cnngrader.website import lecture_paths
     from cnngrader.execute import run_notebook
 
     rows = []

@@ -19,15 +19,29 @@ def root():
     return ROOT
 
 
+def _kernel_start(timeline):
+    """(seconds until the kernel was ready, seconds until it acknowledged the first request)."""
+    def first(suffix):
+        return next((t for t, event in timeline if event.endswith(suffix)), float("nan"))
+
+    ready = next((t for t, event in timeline if event.startswith("kernel ready")), float("nan"))
+    return ready, first("(request received)") - first("execute_request sent")
+
+
 def pytest_terminal_summary(terminalreporter):
-    """Report (not assert) the seconds each notebook took to execute."""
+    """Report (not assert) the seconds each notebook took and how fast its kernel started."""
     rows = []
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
-        for key, value in getattr(report, "user_properties", []):
-            if key == "notebook_seconds" and report.when == "call":
-                rows.append((report.nodeid.split("[", 1)[-1].rstrip("]"), value, report.outcome))
+        props = dict(getattr(report, "user_properties", []))
+        if "notebook_seconds" in props and report.when == "call":
+            ready, first = _kernel_start(props.get("kernel_timeline", []))
+            rows.append((report.nodeid.split("[", 1)[-1].rstrip("]"), props["notebook_seconds"],
+                         ready, first, report.outcome))
     if rows:
         terminalreporter.section("notebook execution time (budget: 120 s each on 2 CPU cores)")
-        for name, seconds, outcome in sorted(rows):
+        terminalreporter.write_line(f"{'notebook':<55} {'total':>9}  {'kernel ready':>12}  "
+                                    f"{'1st request acknowledged':>24}")
+        for name, seconds, ready, first, outcome in sorted(rows):
             flag = "  over budget" if seconds > 120 else ""
-            terminalreporter.write_line(f"{name:<55} {seconds:7.1f} s  {outcome}{flag}")
+            terminalreporter.write_line(f"{name:<55} {seconds:7.1f} s  {ready:10.2f} s  {first:22.3f} s"
+                                        f"  {outcome}{flag}")

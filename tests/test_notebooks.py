@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from cnncourse import badges
+from cnngrader import website
 from cnngrader.execute import run_notebook
 from conftest import ROOT
 from prose import report, unpinned
@@ -16,6 +17,15 @@ LECTURES = [p for p in ALL if p.startswith("lectures/")]
 # Answer keys of the graded sets run like lectures. Their student versions (assignments/) are not
 # executed here: tests/test_problem_sets.py autogrades the untouched release with nbgrader instead.
 SOLUTIONS = [p for p in ALL if p.startswith("solutions/")]
+# Each lecture is executed once per `make test`: the executed copy is kept where `make course`
+# reuses it (while the lecture and the package are unchanged) and where tests/test_site.py finds
+# lecture 01 (same xdist group, so it runs after it on the same worker).
+EXECUTED = ROOT / "_site" / "executed"
+SITE_GROUP = "lectures/01_why_convolutions.ipynb"
+
+
+def _params(paths):
+    return [pytest.param(p, marks=pytest.mark.xdist_group("site")) if p == SITE_GROUP else p for p in paths]
 
 
 def _cells(rel):
@@ -27,17 +37,22 @@ def _source(cell):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("rel", LECTURES + SOLUTIONS)
+@pytest.mark.parametrize("rel", _params(LECTURES + SOLUTIONS))
 def test_lecture_runs_alone_in_empty_folder(rel, tmp_path, record_property):
     copy = tmp_path / (ROOT / rel).name
     shutil.copy(ROOT / rel, copy)
-    run = run_notebook(copy, cwd=tmp_path, timeout=300)
+    # A lecture has 120 s in all (180 s per cell leaves room for a loaded machine); a kernel that
+    # does not acknowledge a request within 60 s is stalled: the test fails at once with its timed log.
+    run = run_notebook(copy, cwd=tmp_path, timeout=180, stall_after=60)
     record_property("notebook_seconds", round(run.seconds, 1))
+    record_property("kernel_timeline", run.timeline)
     errors = [o for c in run.notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     if rel in LECTURES:  # prose pinned to outputs (tests/prose.py)
         drift = unpinned(run.notebook)
         assert not drift, report(rel, drift)
+        key = website.lecture_key(ROOT / rel, website.package_digest(ROOT))
+        website.store(run.notebook, ROOT / rel, EXECUTED, key, run.seconds)
 
 
 @pytest.mark.parametrize("rel", ALL)

@@ -9,11 +9,17 @@ def build_parser():
         prog="cnn-grader",
         description="Build the course and grade its problem sets (wraps nbgrader).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    course = commands.add_parser("course", help="execute every lecture into build/ with an index.html")
-    course.add_argument("--out", default="build", help="output folder (default: build)")
-    course.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
+    course = commands.add_parser("course", help="build the course website (Jupyter Book) into _site/html")
+    course.add_argument("--out", default="_site", help="output folder (default: _site)")
+    course.add_argument("--timeout", type=int, default=300, help="seconds per cell (default: 300)")
+    course.add_argument("--no-demo", dest="demo", action="store_false",
+                        help="skip grading the demo class (its pages are then left out)")
     course.add_argument("notebooks", nargs="*", help="lecture notebooks (default: lectures/*.ipynb)")
     course.set_defaults(run=_course)
+    lab = commands.add_parser("lab", help="JupyterLab on the lectures and problem sets, with nbgrader")
+    lab.add_argument("--port", type=int, default=8888, help="port (default: 8888; 0: any free port)")
+    lab.add_argument("--no-browser", dest="browser", action="store_false", help="do not open a browser")
+    lab.set_defaults(run=_lab)
     release = commands.add_parser("release", help="generate the student versions: solutions/ -> assignments/")
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                          help="problem sets to release (default: every folder of solutions/)")
@@ -25,9 +31,15 @@ def build_parser():
 
 
 def _course(args):
-    from cnngrader.course import build
+    from cnngrader.website import build
 
-    return build(args.notebooks or None, out=args.out, timeout=args.timeout)
+    return build(out=args.out, notebooks=args.notebooks or None, timeout=args.timeout, demo=args.demo)
+
+
+def _lab(args):
+    from cnngrader.lab import main
+
+    return main(port=args.port, open_browser=args.browser)
 
 
 def _release(args):

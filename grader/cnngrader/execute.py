@@ -1,11 +1,20 @@
-"""Run a notebook headless with nbclient and report what happened, cell by cell."""
+"""Run a notebook headless with nbclient and report what happened, cell by cell.
+
+Every run keeps a timed log (``Run.timeline``): kernel process started, kernel ready, and for
+each cell when its ``execute_request`` was sent, when the kernel said ``busy`` (it received the
+request) and when the reply came. A kernel that receives a request says ``busy`` at once, however
+long the cell then computes; when no ``busy`` comes within ``stall_after`` seconds the kernel is
+stalled, and the run fails loudly with the timed log instead of waiting out the cell timeout.
+"""
 
 import re
 import shutil
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 import nbformat
 from nbclient import NotebookClient
@@ -14,6 +23,7 @@ from traitlets.config import Config
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+POLL_SLICE = 1.0  # seconds: the longest a message that has arrived can wait unread (see _sliced)
 
 
 class NotebookFailed(RuntimeError):
@@ -22,10 +32,97 @@ class NotebookFailed(RuntimeError):
 
 @dataclass
 class Run:
-    """An executed notebook and how long it took."""
+    """An executed notebook, how long it took and the timed log of its kernel."""
 
     notebook: nbformat.NotebookNode
     seconds: float
+    timeline: list = field(default_factory=list)
+
+
+class _TimedClient(NotebookClient):
+    """nbclient with a timed log of the kernel's start and of every request, and a stall watchdog."""
+
+    def __init__(self, *args, stall_after=60.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.t0 = time.perf_counter()
+        self.timeline = []
+        self.stall_after = stall_after
+        self.stalled = None
+        self._waiting = None        # (cell index, time sent) while no busy has come for it
+        self._done = threading.Event()
+
+    def mark(self, event):
+        self.timeline.append((round(time.perf_counter() - self.t0, 3), event))
+
+    async def async_start_new_kernel(self, **kwargs):
+        self.mark("kernel start requested")
+        await super().async_start_new_kernel(**kwargs)
+        self.mark(f"kernel process started (pid {getattr(self.km.provisioner, 'pid', '?')})")
+
+    async def async_start_new_kernel_client(self):
+        await super().async_start_new_kernel_client()
+        self.mark("kernel ready (kernel_info reply and IOPub connected)")
+        for name in ("shell", "iopub"):
+            channel = getattr(self.kc, f"{name}_channel")
+            channel.get_msg = self._sliced(channel.get_msg, name)
+        return self.kc
+
+    def _sliced(self, get_msg, name):
+        """``get_msg`` that waits in slices of at most ``POLL_SLICE`` seconds.
+
+        The fix for the stall: pyzmq's asyncio poll is woken by the socket's edge-triggered file
+        descriptor, and a wake-up that is lost leaves a message that has arrived sitting in the
+        socket until the poll's own timer fires and re-checks it (nbclient waits for a reply with
+        the whole cell timeout). Short slices bound that wait; each one found this way is logged.
+        """
+        async def get(timeout=None):
+            deadline = None if timeout is None else time.perf_counter() + timeout
+            while True:
+                step = POLL_SLICE if deadline is None else min(POLL_SLICE, max(0.0, deadline - time.perf_counter()))
+                began = time.perf_counter()
+                try:
+                    msg = await get_msg(timeout=step)
+                except Empty:
+                    if deadline is not None and time.perf_counter() >= deadline:
+                        raise
+                    continue
+                if step >= POLL_SLICE and time.perf_counter() - began >= 0.99 * step:
+                    self.mark(f"{name}: {msg['msg_type']} was found by the re-poll, not by a wake-up "
+                              "(lost wake-up; without the slices it would wait out the timeout)")
+                return msg
+        return get
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type == "code" and cell.source.strip():
+            self._waiting = (cell_index, time.perf_counter())
+            self.mark(f"cell {cell_index}: execute_request sent")
+        result = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell.cell_type == "code" and cell.source.strip():
+            self.mark(f"cell {cell_index}: execute_reply received")
+        return result
+
+    def process_message(self, msg, cell, cell_index):
+        state = msg.get("content", {}).get("execution_state") if msg["msg_type"] == "status" else None
+        if self._waiting and state == "busy":
+            self.mark(f"cell {cell_index}: kernel busy (request received)")
+            self._waiting = None
+        elif state == "idle":
+            self.mark(f"cell {cell_index}: kernel idle (cell done)")
+        return super().process_message(msg, cell, cell_index)
+
+    def watch(self):
+        """Watchdog thread: kill a kernel that received no request for ``stall_after`` seconds."""
+        while not self._done.wait(1.0):
+            waiting = self._waiting
+            if waiting and time.perf_counter() - waiting[1] > self.stall_after:
+                self.stalled = waiting[0]
+                self.mark(f"cell {waiting[0]}: STALL, no busy after {self.stall_after:.0f} s; killing the kernel")
+                if self.km is not None:
+                    self.km.provisioner.process.kill()
+                return
+
+    def log_text(self):
+        return "\n".join(f"  {t:8.3f} s  {event}" for t, event in self.timeline)
 
 
 def _failing_cell(nb):
@@ -36,10 +133,11 @@ def _failing_cell(nb):
     return None, None
 
 
-def run_notebook(path, cwd=None, timeout=300, kernel_name="python3"):
+def run_notebook(path, cwd=None, timeout=300, kernel_name="python3", stall_after=60.0):
     """Execute the notebook at ``path`` in the folder ``cwd`` (default: its own folder).
 
-    Raises ``NotebookFailed`` naming the cell (index and first source line) and the error.
+    Raises ``NotebookFailed`` naming the cell (index and first source line) and the error; a
+    stalled kernel (see the module docstring) fails after ``stall_after`` seconds.
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -47,15 +145,23 @@ def run_notebook(path, cwd=None, timeout=300, kernel_name="python3"):
     # concurrent kernels (parallel tests, JupyterLab, Dask) can then never collide on a port.
     sockets = tempfile.mkdtemp(prefix="nbk")
     config = Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}})
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, config=config,
-                            resources={"metadata": {"path": str(cwd or path.parent)}})
+    client = _TimedClient(nb, timeout=timeout, kernel_name=kernel_name, config=config,
+                          startup_timeout=60, stall_after=stall_after,
+                          resources={"metadata": {"path": str(cwd or path.parent)}})
+    watchdog = threading.Thread(target=client.watch, daemon=True)
+    watchdog.start()
     start = time.perf_counter()
     try:
         client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as err:
+        if client.stalled is not None:
+            raise NotebookFailed(f"{path.name}: the kernel stalled at cell {client.stalled}: it did not "
+                                 f"acknowledge the execute_request (no busy status) in {stall_after:.0f} s\n{client.log_text()}") from None
         index, cell = _failing_cell(nb)
         where = f"cell {index}: {cell.source.splitlines()[0] if cell.source else ''!r}" if cell else "a cell"
-        raise NotebookFailed(f"{path.name} failed at {where}\n{_ANSI.sub('', str(err))}") from None
+        raise NotebookFailed(f"{path.name} failed at {where}\n{_ANSI.sub('', str(err))}\n"
+                             f"timed log:\n{client.log_text()}") from None
     finally:
+        client._done.set()
         shutil.rmtree(sockets, ignore_errors=True)
-    return Run(nb, time.perf_counter() - start)
+    return Run(nb, time.perf_counter() - start, client.timeline)
