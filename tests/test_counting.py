@@ -93,6 +93,6 @@ def test_timing_helpers_on_a_tiny_net():
     model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                           nn.Linear(4, 5))
     ms = forward_ms(model, (1, 3, 16, 16), repeats=2)
-    assert 0 < ms < 5000 and not model.training
+    assert ms > 0 and not model.training  # a time: reported by benchmarks, never bounded in tests
     rate = train_throughput(model, batch_size=4, image_size=16, repeats=2, num_classes=5)
     assert rate > 0 and all(p.grad is None for p in model.parameters())

@@ -26,3 +26,21 @@ def test_sample_images():
 def test_cache_dir_follows_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNCOURSE_CACHE", str(tmp_path / "c"))
     assert data.cache_dir() == tmp_path / "c" and (tmp_path / "c").is_dir()
+
+
+def _mnist1d_x(seed):
+    return data.mnist1d(seed=seed)["x"]
+
+
+def test_mnist1d_cache_is_written_atomically_by_parallel_writers(tmp_path, monkeypatch):
+    """Notebooks run in parallel processes, all generating the same missing cache file."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    monkeypatch.setenv("CNNCOURSE_CACHE", str(tmp_path))
+    with ProcessPoolExecutor(3, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = list(pool.map(_mnist1d_x, [3, 3, 3]))
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 1 and files[0].startswith("mnist1d_seed3_"), files  # no temporary left
+    cached = data.mnist1d(seed=3)["x"]
+    assert all(np.array_equal(x, cached) for x in results)

@@ -6,6 +6,7 @@
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -46,10 +47,21 @@ def mnist1d(seed=42, cache=True, **overrides):
         "templates": np.asarray(raw["templates"]["x"], dtype=np.float32),
     }
     if path is not None:
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **data)
-        os.replace(tmp, path)
+        _save_atomically(path, data)
     return data
+
+
+def _save_atomically(path, arrays):
+    """Write ``arrays`` to ``path`` through a temporary file of its own, then rename it into place:
+    notebooks running in parallel never read a half-written cache nor write over each other's."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def digits(test_fraction=0.25, seed=0):
