@@ -205,7 +205,7 @@ def encoder_decoder(in_channels=1, width=8, depth=2, num_classes=4, size=32, ski
     if size % 2 ** depth:
         raise ValueError(f"size {size} is not divisible by 2**depth = {2 ** depth}")
     widths = [width * 2 ** level for level in range(depth + 1)]
-    step_x, step_y, box_w, box_h = 3.0, 2.2, 1.8, 1.0
+    step_x, step_y, box_w, box_h = 3.3, 2.2, 2.0, 1.0
     span = 2 * depth * step_x + box_w
     fig, ax = _canvas(ax, (2.2 * (2 * depth + 2), 1.8 * (depth + 2)), (-1.9, span + 2.0),
                       (-step_y * depth - 1.4, 2.2),
