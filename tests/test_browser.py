@@ -3,14 +3,10 @@ the nbgrader extension is loaded. Headless Debian Chromium driven by Playwright.
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
+from cnngrader import lab as lab_server
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,42 +27,18 @@ KERNEL_IDLE = """() => {
 }"""
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answers(url):
-    try:
-        urllib.request.urlopen(url, timeout=2)
-        return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on loopback, serving a folder with the lecture (and a problem set)."""
+    """`make lab`'s JupyterLab (cnngrader.lab) on loopback, serving a folder with the lecture; the
+    OS picks its port."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "lectures" / LECTURE, root / LECTURE)
-    port, token = _free_port(), "cnn-course-test"
-    log = open(root / "jupyterlab.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--LabApp.expose_app_in_browser=True", "--ServerApp.port_retries=0", "--allow-root"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=root, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while not _answers(f"{base}/api/status?token={token}"):
-        if server.poll() is not None or time.time() > deadline:
-            server.kill()
-            pytest.fail(f"JupyterLab did not start:\n{(root / 'jupyterlab.log').read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield {"base": base, "token": token, "root": root}
-    server.terminate()
-    server.wait(timeout=20)
+    token = "cnn-course-test"
+    try:
+        with lab_server.running(root, token=token, env={"OMP_NUM_THREADS": "1"}) as base:
+            yield {"base": base, "token": token, "root": root}
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="module")
