@@ -30,13 +30,15 @@ def _kernel_start(timeline):
 
 def pytest_terminal_summary(terminalreporter):
     """Report (not assert) the seconds each notebook took and how fast its kernel started."""
-    rows = []
+    rows, events = [], []
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
         props = dict(getattr(report, "user_properties", []))
         if "notebook_seconds" in props and report.when == "call":
             ready, first = _kernel_start(props.get("kernel_timeline", []))
-            rows.append((report.nodeid.split("[", 1)[-1].rstrip("]"), props["notebook_seconds"],
-                         ready, first, report.outcome))
+            name = report.nodeid.split("[", 1)[-1].rstrip("]")
+            rows.append((name, props["notebook_seconds"], ready, first, report.outcome))
+            events += [f"{name}: {t:.2f} s {event}" for t, event in props.get("kernel_timeline", [])
+                       if "LATE" in event or "STALL" in event]
     if rows:
         terminalreporter.section("notebook execution time (budget: 120 s each on 2 CPU cores)")
         terminalreporter.write_line(f"{'notebook':<55} {'total':>9}  {'kernel ready':>12}  "
@@ -45,3 +47,5 @@ def pytest_terminal_summary(terminalreporter):
             flag = "  over budget" if seconds > 120 else ""
             terminalreporter.write_line(f"{name:<55} {seconds:7.1f} s  {ready:10.2f} s  {first:22.3f} s"
                                         f"  {outcome}{flag}")
+        for line in events:  # lost wake-ups and stalls (see cnngrader.execute)
+            terminalreporter.write_line(line)

@@ -59,4 +59,3 @@ def test_a_lost_wake_up_costs_one_slice_not_the_timeout():
     start = time.perf_counter()
     assert asyncio.run(get(timeout=300))["msg_type"] == "execute_reply"
     assert time.perf_counter() - start < 2 * execute.POLL_SLICE
-    assert "lost wake-up" in client.timeline[-1][1]

@@ -24,6 +24,7 @@ from traitlets.config import Config
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 POLL_SLICE = 1.0  # seconds: the longest a message that has arrived can wait unread (see _sliced)
+LATE_REPLY = 0.5  # seconds between the kernel's idle and reading its reply that the log flags
 
 
 class NotebookFailed(RuntimeError):
@@ -50,6 +51,8 @@ class _TimedClient(NotebookClient):
         self.stalled = None
         self._waiting = None        # (cell index, time sent) while no busy has come for it
         self._done = threading.Event()
+        self._idle_at = {}          # cell index -> when the kernel said idle
+        self._reply_at = 0.0        # when the last execute_reply was read
 
     def mark(self, event):
         self.timeline.append((round(time.perf_counter() - self.t0, 3), event))
@@ -71,24 +74,22 @@ class _TimedClient(NotebookClient):
         """``get_msg`` that waits in slices of at most ``POLL_SLICE`` seconds.
 
         The fix for the stall: pyzmq's asyncio poll is woken by the socket's edge-triggered file
-        descriptor, and a wake-up that is lost leaves a message that has arrived sitting in the
-        socket until the poll's own timer fires and re-checks it (nbclient waits for a reply with
-        the whole cell timeout). Short slices bound that wait; each one found this way is logged.
+        descriptor; when that wake-up is lost, a message that has arrived sits in the socket until
+        the poll's own timer fires and re-checks it, and nbclient waits for a reply with the whole
+        cell timeout. Short slices bound that wait to ``POLL_SLICE``.
         """
         async def get(timeout=None):
             deadline = None if timeout is None else time.perf_counter() + timeout
             while True:
-                step = POLL_SLICE if deadline is None else min(POLL_SLICE, max(0.0, deadline - time.perf_counter()))
-                began = time.perf_counter()
+                left = POLL_SLICE if deadline is None else max(0.0, deadline - time.perf_counter())
                 try:
-                    msg = await get_msg(timeout=step)
+                    msg = await get_msg(timeout=min(POLL_SLICE, left))
                 except Empty:
                     if deadline is not None and time.perf_counter() >= deadline:
                         raise
                     continue
-                if step >= POLL_SLICE and time.perf_counter() - began >= 0.99 * step:
-                    self.mark(f"{name}: {msg['msg_type']} was found by the re-poll, not by a wake-up "
-                              "(lost wake-up; without the slices it would wait out the timeout)")
+                if msg["msg_type"] == "execute_reply":
+                    self._reply_at = time.perf_counter()
                 return msg
         return get
 
@@ -99,6 +100,11 @@ class _TimedClient(NotebookClient):
         result = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         if cell.cell_type == "code" and cell.source.strip():
             self.mark(f"cell {cell_index}: execute_reply received")
+            # The kernel sends its reply just before it says idle: a reply read later than that
+            # waited unread in the socket (a lost wake-up, see _sliced).
+            late = self._reply_at - self._idle_at.get(cell_index, self._reply_at)
+            if late > LATE_REPLY:
+                self.mark(f"cell {cell_index}: LATE, the reply was read {late:.2f} s after the kernel went idle")
         return result
 
     def process_message(self, msg, cell, cell_index):
@@ -107,6 +113,7 @@ class _TimedClient(NotebookClient):
             self.mark(f"cell {cell_index}: kernel busy (request received)")
             self._waiting = None
         elif state == "idle":
+            self._idle_at[cell_index] = time.perf_counter()
             self.mark(f"cell {cell_index}: kernel idle (cell done)")
         return super().process_message(msg, cell, cell_index)
 
