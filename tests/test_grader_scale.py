@@ -20,13 +20,12 @@ pytestmark = pytest.mark.xdist_group("grader")
 @pytest.fixture(scope="module")
 def small_class(root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scale")
-    solutions = root / "tests" / "fixtures" / "solutions"
-    demo.build_class("mini", tmp / "prep", solutions, tmp / "subs",
-                     kinds={"correct", "partial", "colab", "broken"})
+    solutions = root / "solutions"
+    demo.build_class("ps1", tmp / "prep", solutions, tmp / "subs", kinds={"correct", "partial", "colab", "broken"})
     return tmp, solutions
 
 
-EXPECTED = {"correct": ("graded", 5), "partial": ("graded", 2), "colab": ("repaired", 5),
+EXPECTED = {"correct": ("graded", 25), "partial": ("graded", 13), "colab": ("repaired", 25),
             "broken": ("invalid", 0)}
 
 
@@ -75,23 +74,29 @@ def postgres():
         shutil.rmtree(home, ignore_errors=True)
 
 
-def test_dask_fan_out_with_postgresql_gradebook(small_class, postgres):
-    """Notebooks run as tasks on a local Dask cluster; the one writer records into PostgreSQL."""
+def test_dask_fan_out(small_class):
+    """Notebooks run as tasks on a local Dask cluster, in the same sandbox; the judge stays local."""
     distributed = pytest.importorskip("distributed")
-    from cnngrader.autograde import stop_remote_worker
+    from cnngrader.pool import stop_remote_worker
     tmp, solutions = small_class
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        rows = autograde("mini", tmp / "subs", tmp / "out", course_dir=tmp / "course",
-                         solutions=solutions, db_url=postgres,
-                         options=Options(dask_scheduler=client, limits=Limits(timeout=30)))
+        rows = autograde("ps1", tmp / "subs", tmp / "out", course_dir=tmp / "course", solutions=solutions,
+                         options=Options(dask_scheduler=client, limits=Limits(timeout=30), seed=3))
         client.run(stop_remote_worker)
     assert {r.student: (r.status, r.score) for r in rows} == EXPECTED
+
+
+def test_postgresql_gradebook(small_class, postgres):
+    """The gradebook on a real PostgreSQL server (nbgrader's db_url)."""
     if postgres is None:
-        print("PostgreSQL part skipped: no PostgreSQL server could be started (apt-get install postgresql)")
-        return
-    assert not (tmp / "course" / "gradebook.db").exists()
+        pytest.skip("no PostgreSQL server could be started here (apt-get install postgresql)")
+    tmp, solutions = small_class
+    rows = autograde("ps1", tmp / "subs", tmp / "out-pg", course_dir=tmp / "course-pg", solutions=solutions,
+                     db_url=postgres, options=Options(workers=1, limits=Limits(timeout=30), seed=3))
+    assert {r.student: (r.status, r.score) for r in rows} == EXPECTED
+    assert not (tmp / "course-pg" / "gradebook.db").exists()
     from nbgrader.api import Gradebook
     with Gradebook(postgres, "cnn-course") as gb:
-        assert gb.find_submission("mini", "correct").score == 5
-        assert gb.find_submission("mini", "partial").score == 2
+        assert gb.find_submission("ps1", "correct").score == 25
+        assert gb.find_submission("ps1", "partial").score == 13

@@ -58,7 +58,7 @@ def read_header(fd, deadline=None, expect=None, limit=LIMIT):
     if magic != MAGIC:
         raise FrameError("not a frame of this protocol")
     if expect is not None and ident != expect:
-        raise FrameError(f"frame for request {ident}, expected {expect}")
+        raise FrameError("a frame that answers another request")
     if length > limit:
         raise FrameError(f"a frame of {length / 2**20:.1f} MB (limit {limit / 2**20:.0f} MB)")
     return ident, length

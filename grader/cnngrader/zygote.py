@@ -178,9 +178,9 @@ class Warden:
             status = "crashed"
         except protocol.FrameError as err:
             status, reason = "crashed", f"the notebook's process sent a malformed reply ({err})"
-        if status != "ok":
+        if status == "timeout" or reason:
             sandbox.kill_tree(init)
-        code = _reap(init, time.monotonic() + 5)
+        code = _reap(init, time.monotonic() + (1 if status != "ok" else 5))  # a dead runner: its own exit code
         self._drain()
         if status == "crashed" and not reason:
             reason = (f"the notebook's process died while running code cell {len(cells) + 1} of "

@@ -4,8 +4,8 @@ Each visible test cell registers its check with ``@scorecard.check(name, points)
 runs at once (so the cell passes or fails with its message, as under nbgrader) and is kept.
 The last cell of a set calls ``scorecard.report()``, which re-runs every registered check
 against the learner's current code and prints one line per check plus the total.
-Hidden tests run only at grading, so the card shows which visible checks fail; the final
-grade can be lower than its total, never higher.
+At grading the same checks run on new inputs drawn for that run, judged outside the notebook, so
+the card shows which visible checks fail; the final grade can be lower than its total, never higher.
 """
 
 import time
@@ -33,7 +33,7 @@ def check(name, points):
     def register(fn):
         _CHECKS[name] = (float(points), fn)
         fn()
-        print(f"✓ {name}: visible checks pass ({points:g} points if the hidden tests pass too)")
+        print(f"✓ {name}: visible checks pass ({points:g} points if the grader's new inputs pass too)")
         return fn
     return register
 
@@ -70,7 +70,7 @@ def format_card(results, title="Score card"):
     total = sum(r.points for r in results)
     lines.append(f"visible checks: {earned:g}/{total:g} points "
                  f"({sum(r.passed for r in results)} of {len(results)} checks pass)")
-    lines.append("Hidden tests run at grading and written answers are marked by hand, "
+    lines.append("At grading the same checks run on new inputs, and written answers are marked by hand, "
                  "so the final grade can be lower than this.")
     return "\n".join(lines)
 

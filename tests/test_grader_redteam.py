@@ -1,0 +1,209 @@
+"""Attacks on the grader by a student who has read this repository (PS1, one worker).
+
+Every attack starts from the untouched release (nothing solved) and must score exactly what the
+untouched release scores; correct classmates graded before and after it on the same worker keep
+full marks; nothing of the answer key, of another student or of the instructor's environment shows
+up in any student's outputs. Honest students are not hurt by stderr or by a huge display.
+"""
+
+import copy
+import csv
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnngrader import demo
+from cnngrader.autograde import Options, autograde
+from cnngrader.sandbox import Limits
+
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
+              pytest.mark.xdist_group("grader")]
+
+TOKEN = "TOKEN-7f3a9c-classmate-output"
+CANARY = "CANARY-instructor-secret-5d21"
+
+FORGED_VALUE = '''
+import cnncourse.probe as _p
+def _forge(case, namespace):
+    return {"value": _p.encode(1)}
+_p.run_case = _forge
+'''
+
+SNOOP = r"""import gc, os, re
+pattern = re.compile(rb"TOKEN-[0-9a-f]{6}-c|BEGIN SOLUTI[O]N|CANARY-instru[c]tor")
+hits = {o[:60] for o in gc.get_objects() if isinstance(o, str) and pattern.search(o.encode("utf-8", "replace"))}
+try:
+    mem = open("/proc/self/mem", "rb", 0)
+    maps = open("/proc/self/maps").read().splitlines()
+except OSError:  # not dumpable (a separate uid): nothing to scan
+    maps = []
+for line in maps:
+    fields = line.split()
+    if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith("/")):
+        continue
+    lo, hi = (int(a, 16) for a in fields[0].split("-"))
+    for start in range(lo, hi, 1 << 24):
+        try:
+            mem.seek(start)
+            chunk = mem.read(min(hi - start, (1 << 24) + 64))
+        except (OSError, ValueError, OverflowError):
+            break
+        hits.update(m.group().decode() for m in pattern.finditer(chunk))
+try:
+    if pattern.search(open("/proc/self/environ", "rb").read()):
+        hits.add("environ")
+except OSError:
+    pass
+print("SNOOPED", sorted(hits))
+"""
+
+ATTACKS = {
+    # the stub prints a result before raising: a test cell would see an execute_result
+    "displayhook": ("stub", "import sys\nsys.displayhook('done')\nraise NotImplementedError()"),
+    # IPython hooks that would turn later cells (tests) into `pass` or erase their errors
+    "ipython_hooks": ("cell", "ip = get_ipython()\nip.events.register('post_run_cell', lambda r: None)\n"
+                      "ip.events.register('pre_run_cell', lambda i: None)\n"
+                      "ip.input_transformers_post.append(lambda lines: ['pass\\n'])"),
+    # the probe's own code replaced: every case answers 1
+    "forged_probe": ("cell", FORGED_VALUE),
+    # the runner's result sender replaced, reached through a stream's globals
+    "forged_sender": ("cell", "import sys, json\ng = type(sys.stdout).write.__globals__\nproto = g['protocol']\n"
+                      "real = proto.send\n"
+                      "def send(fd, obj, ident=0):\n"
+                      "    if 'probes' in obj:\n"
+                      "        obj = {'probes': [{'value': {'t': 'int', 'v': 3}} for _ in obj['probes']]}\n"
+                      "    real(fd, obj, ident)\n"
+                      "proto.send = send"),
+    # raw frames on every descriptor: its own channel, and any pipe of the grader it might find
+    "pipe_writer": ("cell", "import os, struct\nfor fd in range(3, 256):\n    try:\n"
+                    "        os.write(fd, b'CNG1' + struct.pack('!QI', 1, 7) + b'{\"cells')\n"
+                    "    except OSError:\n        pass"),
+    # a forged, well-formed reply on its own channel claiming the probes passed
+    "frame_forger": ("cell", "import os, json, struct, sys\ng = type(sys.stdout).write.__globals__\n"
+                     "body = json.dumps({'probes': []}).encode()\n"
+                     "for ident in range(0, 50):\n"
+                     "    try:\n        os.write(4, b'CNG1' + struct.pack('!QI', ident, len(body)) + body)\n"
+                     "    except OSError:\n        pass"),
+    # what lies in memory: the previous student's outputs, the answer key, the instructor's variables
+    # (the patterns do not match their own text, so the scan does not find itself)
+    "memory_snoop": ("cell", SNOOP),
+    # files left behind for a later student
+    "dropper": ("cell", "import os\nfor d in ('/run/lock', '/var/lock', '/dev/shm', '/tmp', '/var/tmp'):\n"
+                "    try:\n        open(os.path.join(d, 'cnngrader-drop'), 'w').write('x' * 1000)\n"
+                "        print('DROPPED', d)\n    except OSError as e:\n        print('refused', d, e.errno)"),
+}
+PICKUP = ("import os\nfor d in ('/run/lock', '/var/lock', '/dev/shm', '/tmp', '/var/tmp'):\n"
+          "    if os.path.exists(os.path.join(d, 'cnngrader-drop')):\n        print('FOUND DROP', d)")
+
+
+def _with_cell(nb, code, position):
+    out = copy.deepcopy(nb)
+    out.cells.insert(position, nbformat.v4.new_code_cell(code))
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("redteam")
+    subs = tmp / "subs"
+    course, _ = demo.build_class("ps1", tmp / "course", root / "solutions", subs, kinds={"correct", "blank"})
+    correct = nbformat.read(subs / "correct" / "ps1.ipynb", as_version=4)
+    blank = nbformat.read(subs / "blank" / "ps1.ipynb", as_version=4)
+    first = demo._first_answer(blank)
+    people = {"a_blank": blank, "a_correct": correct,
+              "a_marker": _with_cell(correct, f"print('{TOKEN}')", first + 1),
+              "z_correct": correct, "zz_pickup": _with_cell(correct, PICKUP, first + 1)}
+    for name, (where, code) in ATTACKS.items():
+        if where == "stub":
+            nb = copy.deepcopy(blank)
+            nb.cells[first].source = nb.cells[first].source.replace("raise NotImplementedError()",
+                                                                    code.replace("\n", "\n    "))
+        else:
+            nb = _with_cell(blank, code, first + 1)
+        people[f"m_{name}"] = nb
+    honest_stderr = copy.deepcopy(correct)
+    for cell in honest_stderr.cells:
+        if cell.source.startswith("def conv1d("):
+            cell.source = cell.source.replace('    """One-channel', '    import sys; print("debug", file=sys.stderr)\n    """One-channel', 1)
+    people["h_stderr"] = honest_stderr
+    people["h_big_display"] = _with_cell(correct, "from IPython.display import HTML, display\n"
+                                         "display(HTML('<p>' + 'x' * 12_000_000 + '</p>'))\nprint('displayed')", first + 1)
+    for student in ("correct", "blank"):
+        shutil.rmtree(subs / student)
+    for name, nb in people.items():
+        nbformat.write(nb, subs / f"{name}.ipynb")
+    os.environ["CNNGRADER_REDTEAM_CANARY"] = CANARY  # the instructor's environment
+    try:
+        rows = autograde("ps1", subs, tmp / "out", course_dir=course.root, solutions=root / "solutions",
+                         options=Options(workers=1, seed=11, limits=Limits(timeout=60), progress=False))
+    finally:
+        del os.environ["CNNGRADER_REDTEAM_CANARY"]
+    return {r.student: r for r in rows}, tmp
+
+
+def outputs(tmp, student):
+    nb = nbformat.read(tmp / "out" / "graded" / f"{student}.ipynb", as_version=4)
+    return "\n".join(str(o.get("text", "")) + str(o.get("evalue", "")) + str(o.get("data", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack_scores_what_the_blank_release_scores(graded, attack):
+    rows, _ = graded
+    assert rows["a_blank"].score == 0
+    assert rows[f"m_{attack}"].score == rows["a_blank"].score, rows[f"m_{attack}"]
+
+
+def test_classmates_before_and_after_are_unaffected(graded):
+    rows, tmp = graded
+    for student in ("a_correct", "a_marker", "z_correct", "zz_pickup"):
+        assert (rows[student].score, rows[student].status) == (25, "graded"), rows[student]
+    assert {r["student"] for r in csv.DictReader(open(tmp / "out" / "grades.csv"))} == set(rows)
+
+
+def test_nothing_of_others_or_of_the_instructor_in_memory(graded):
+    rows, tmp = graded
+    snooped = outputs(tmp, "m_memory_snoop")
+    assert "SNOOPED []" in snooped, snooped[:2000]
+    for student in rows:
+        if student not in ("a_marker",) and (tmp / "out" / "graded" / f"{student}.ipynb").exists():
+            text = outputs(tmp, student)
+            assert TOKEN not in text and CANARY not in text and "BEGIN SOLUTION" not in text, student
+
+
+def test_files_do_not_outlive_their_student(graded):
+    rows, tmp = graded
+    dropped = outputs(tmp, "m_dropper")
+    assert "DROPPED /run/lock" not in dropped and "DROPPED /var/lock" not in dropped
+    assert "FOUND DROP" not in outputs(tmp, "zz_pickup")
+    for d in ("/run/lock", "/var/lock", "/dev/shm", "/var/tmp"):
+        assert not Path(d, "cnngrader-drop").exists()
+
+
+def test_a_forged_or_malformed_frame_fails_only_its_sender(graded):
+    rows, _ = graded
+    for attack in ("pipe_writer", "frame_forger"):
+        row = rows[f"m_{attack}"]
+        assert row.status in ("crashed", "graded") and row.score == 0, row
+    assert "malformed" in rows["m_pipe_writer"].reason or rows["m_pipe_writer"].status == "graded"
+
+
+def test_honest_students_are_not_hurt(graded):
+    rows, tmp = graded
+    assert (rows["h_stderr"].score, rows["h_stderr"].status) == (25, "graded"), rows["h_stderr"]
+    big = rows["h_big_display"]
+    assert (big.score, big.status) == (25, "graded"), big
+    text = outputs(tmp, "h_big_display")
+    assert "was left out" in text and "displayed" in text
+
+
+def test_regrade_with_the_seed_gives_identical_rows(graded, root):
+    rows, tmp = graded
+    again = autograde("ps1", tmp / "subs", tmp / "out-again", course_dir=tmp / "course",
+                      solutions=root / "solutions",
+                      options=Options(workers=1, seed=11, limits=Limits(timeout=60), progress=False))
+    assert {r.student: r.as_csv() for r in again} == {s: r.as_csv() for s, r in rows.items()}
