@@ -2,9 +2,21 @@
 
 Every run keeps a timed log (``Run.timeline``): kernel process started, kernel ready, and for
 each cell when its ``execute_request`` was sent, when the kernel said ``busy`` (it received the
-request) and when the reply came. A kernel that receives a request says ``busy`` at once, however
-long the cell then computes; when no ``busy`` comes within ``stall_after`` seconds the kernel is
-stalled, and the run fails loudly with the timed log instead of waiting out the cell timeout.
+request) and ``idle`` (done), and when the reply was read.
+
+Two ways a run used to hang, and what this module does about them:
+
+* The reply is in the client's socket but nobody reads it (the "first-kernel stall": a cell
+  finished, then nothing happened until the cell timeout, then the run went on normally). Seen
+  at lecture 01's widget explorer: nbclient mimics the Output widget by sending ``comm_msg`` on the
+  shell socket while it is waiting on that socket for the reply, and pyzmq's asyncio poll can
+  then miss the socket's edge-triggered wake-up; it re-checks the socket only when its timer
+  fires, and nbclient's timer is the whole cell timeout. Here every wait is cut into slices of
+  ``POLL_SLICE`` seconds, and a reply read more than ``LATE_REPLY`` after the kernel said idle
+  is flagged ``LATE`` in the log.
+* The kernel never receives a request: no ``busy`` within ``stall_after`` seconds. The watchdog
+  kills the kernel and the run fails at once with the timed log, instead of waiting out the
+  cell timeout.
 """
 
 import re
@@ -71,13 +83,8 @@ class _TimedClient(NotebookClient):
         return self.kc
 
     def _sliced(self, get_msg, name):
-        """``get_msg`` that waits in slices of at most ``POLL_SLICE`` seconds.
-
-        The fix for the stall: pyzmq's asyncio poll is woken by the socket's edge-triggered file
-        descriptor; when that wake-up is lost, a message that has arrived sits in the socket until
-        the poll's own timer fires and re-checks it, and nbclient waits for a reply with the whole
-        cell timeout. Short slices bound that wait to ``POLL_SLICE``.
-        """
+        """``get_msg`` that waits in slices of at most ``POLL_SLICE`` seconds: a message whose
+        wake-up was lost waits at most one slice (see the module docstring)."""
         async def get(timeout=None):
             deadline = None if timeout is None else time.perf_counter() + timeout
             while True:
@@ -104,7 +111,8 @@ class _TimedClient(NotebookClient):
             # waited unread in the socket (a lost wake-up, see _sliced).
             late = self._reply_at - self._idle_at.get(cell_index, self._reply_at)
             if late > LATE_REPLY:
-                self.mark(f"cell {cell_index}: LATE, the reply was read {late:.2f} s after the kernel went idle")
+                self.mark(f"cell {cell_index}: LATE, the reply was read {late:.2f} s after "
+                          "the kernel went idle")
         return result
 
     def process_message(self, msg, cell, cell_index):
@@ -123,7 +131,8 @@ class _TimedClient(NotebookClient):
             waiting = self._waiting
             if waiting and time.perf_counter() - waiting[1] > self.stall_after:
                 self.stalled = waiting[0]
-                self.mark(f"cell {waiting[0]}: STALL, no busy after {self.stall_after:.0f} s; killing the kernel")
+                self.mark(f"cell {waiting[0]}: STALL, no busy after {self.stall_after:.0f} s; "
+                          "killing the kernel")
                 if self.km is not None:
                     self.km.provisioner.process.kill()
                 return
@@ -163,7 +172,8 @@ def run_notebook(path, cwd=None, timeout=300, kernel_name="python3", stall_after
     except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as err:
         if client.stalled is not None:
             raise NotebookFailed(f"{path.name}: the kernel stalled at cell {client.stalled}: it did not "
-                                 f"acknowledge the execute_request (no busy status) in {stall_after:.0f} s\n{client.log_text()}") from None
+                                 f"acknowledge the execute_request (no busy status) in "
+                                 f"{stall_after:.0f} s\n{client.log_text()}") from None
         index, cell = _failing_cell(nb)
         where = f"cell {index}: {cell.source.splitlines()[0] if cell.source else ''!r}" if cell else "a cell"
         raise NotebookFailed(f"{path.name} failed at {where}\n{_ANSI.sub('', str(err))}\n"

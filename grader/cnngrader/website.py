@@ -100,15 +100,15 @@ def store(nb, path, executed_dir, key, seconds):
     os.replace(tmp, executed)
 
 
-def execute_lecture(path, out, package="", timeout=300, executed_dir=None, run=True):
+def execute_lecture(path, out, package="", timeout=300, executed_dir=None, allowed=True):
     """Execute one lecture into ``executed_dir`` (default ``out/executed``), or reuse an up-to-date
-    copy; with ``run=False`` a lecture without one is left unexecuted. A ``Lecture``."""
+    copy; with ``allowed=False`` a lecture without one is left unexecuted. A ``Lecture``."""
     path, key = Path(path), lecture_key(path, package)
     executed_dir = Path(executed_dir or Path(out) / "executed")
     nb = cached(path, executed_dir, key)
     if nb is not None:
         return Lecture(path, title_of(nb, path.stem), nb.metadata["cnncourse_site"]["seconds"], "reused")
-    if not run:
+    if not allowed:
         return Lecture(path, title_of(nbformat.read(path, as_version=4), path.stem), float("nan"),
                        "not executed")
     work = Path(out) / "work" / path.stem
@@ -135,7 +135,7 @@ def execute_lectures(paths, out, root=".", workers=2, timeout=300, executed_dir=
 
     def one(path):
         allowed = only is None or Path(path).name in only
-        return execute_lecture(path, out, package, timeout, executed_dir, run=allowed)
+        return execute_lecture(path, out, package, timeout, executed_dir, allowed)
 
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(one, paths))
