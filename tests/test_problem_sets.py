@@ -36,8 +36,9 @@ MUTANTS = {
             "conv1d_param_count": [(" + (out_channels if bias else 0)", "")],
             "max_pool1d": [("n = (x.shape[1] - size) // stride + 1", "n = (x.shape[1] - size) // stride")],
             "mean_pool1d": [("grad_out[:, i:i + 1] / size", "grad_out[:, i:i + 1]")],
+            "conv1d_backward": [("flipped = w[:, :, ::-1]", "flipped = w")],     # the kernel not flipped
         }, {"test_conv_output_size", "test_conv1d_matrix", "test_conv1d_param_count", "test_max_pool1d",
-            "test_mean_pool1d"}),
+            "test_mean_pool1d", "test_conv1d_backward"}),
         "mutant_b": ({
             "conv1d": [("    y = np.full(n, float(b))", "    y = np.full(n, float(b))\n    w = w[::-1]")],
             "conv1d_multi": [("y = np.zeros((c_out, n)) + np.asarray(b, dtype=np.float64)[:, None]",
@@ -79,6 +80,48 @@ MUTANTS = {
             "fc_to_conv": [("linear.weight.reshape(linear.out_features, in_channels, size, size)",
                             "linear.weight.reshape(linear.out_features, size, size, in_channels).permute(0, 3, 1, 2)")],
         }, {"test_vgg_block", "test_inception", "test_fc_to_conv"}),
+    },
+}
+
+# Borrowed answers: student -> ({solution cell: new source}, {test cell: a word its reason must name}).
+# Every other item keeps its points (the key's answers stay in the other cells).
+BORROWERS = {
+    "ps1": {
+        "borrower_a": ({
+            "conv_output_size": "from cnncourse import shapes as s\n\n\ndef conv_output_size(W, kernel_size, stride=1, "
+                                "padding=0, dilation=1):\n    return s.conv_output_size(W, kernel_size, stride, padding, dilation)",
+            "conv1d": "import torch\nimport torch.nn.functional as F\n\nconv1d = lambda x, w, b=0.0, stride=1, padding=0, "
+                      "dilation=1: F.conv1d(torch.tensor(x)[None, None], torch.tensor(w)[None, None], "
+                      "torch.tensor([float(b)], dtype=torch.float64), stride=stride, padding=padding, "
+                      "dilation=dilation)[0, 0].numpy()",
+            "receptive_field": "import importlib\n\n\ndef receptive_field(layers):\n"
+                               "    return importlib.import_module('cnncourse.' + 'shapes').receptive_field(layers)",
+            "max_pool1d": "def max_pool1d(x, size, stride):\n    return cnncourse.pooling.pool1d(x, size, stride)",
+        }, {"test_conv_output_size": "cnncourse.shapes.conv_output_size", "test_conv1d": "torch",
+            "test_receptive_field": "importlib", "test_max_pool1d": "cnncourse.pooling.pool1d"}),
+        "borrower_b": ({
+            "conv1d_multi": "def conv1d_multi(x, w, b, stride=1, padding=0, dilation=1):\n"
+                            "    from cnncourse.conv1d import conv1d_multi as ref\n"
+                            "    return ref(x, w, b, stride=stride, dilation=dilation, padding=padding)",
+            "conv1d_param_count": "conv1d_param_count = lambda ci, co, k, bias=True: "
+                                  "cnncourse.shapes.conv_params(ci, co, k, bias=bias)",
+        }, {"test_conv1d_multi": "cnncourse.conv1d.conv1d_multi", "test_conv1d_param_count": "cnncourse.shapes"}),
+    },
+    "ps2": {},
+    "ps3": {
+        "borrower_a": ({
+            "vgg_param_count": "def vgg_param_count(config, in_channels=3, image_size=224, fc=(4096, 4096), "
+                               "num_classes=1000):\n    from cnncourse.models.vgg import VGG\n"
+                               "    return sum(p.numel() for p in VGG(config, num_classes).parameters())",
+            # an exercise that asks for the formula, answered by measuring a network
+            "feature_shapes": "def feature_shapes(input_shape, layers):\n"
+                              "    x, shapes = torch.zeros(1, *input_shape, device='meta'), []\n"
+                              "    for layer in layers:\n"
+                              "        x = (nn.Conv2d(x.shape[1], *layer[1:], device='meta') if layer[0] == 'conv'\n"
+                              "             else nn.MaxPool2d(*layer[1:]))(x)\n"
+                              "        shapes.append(tuple(x.shape[1:]))\n"
+                              "    return shapes",
+        }, {"test_vgg_param_count": "cnncourse.models.vgg", "test_feature_shapes": "torch"}),
     },
 }
 
@@ -207,6 +250,11 @@ def students(name):
              "hostile": submission(name, "hostile")}
     for student, (edits, _) in MUTANTS[name].items():
         table[student] = submission(name, "mutant", edits)
+    for student, (sources, _) in BORROWERS[name].items():
+        table[student] = submission(name, "borrower")
+        for cell in table[student].cells:
+            table[student].cells[table[student].cells.index(cell)].source = sources.get(
+                _nbgrader(cell).get("grade_id"), cell.source)
     return table
 
 
@@ -304,6 +352,18 @@ def test_plausible_wrong_answer_loses_exactly_its_points(course, name, student):
     lost = MUTANTS[name][student][1]
     expected = {cell: (0.0 if cell in lost else p) for cell, p in points.items()}
     assert course["scores"][name, student] == expected
+
+
+@pytest.mark.parametrize("name,student", [(n, s) for n in SETS for s in BORROWERS[n]])
+def test_borrowed_answer_scores_zero_on_its_item_with_the_reason(course, name, student):
+    course = course["grade"](name)
+    row = course["rows"][name, student]
+    assert row.status == "graded", row
+    named = BORROWERS[name][student][1]
+    expected = {cell: (0.0 if cell in named else p) for cell, p in graded_cells(name).items()}
+    assert course["scores"][name, student] == expected
+    for cell, word in named.items():
+        assert re.search(rf"{cell} 0/\d+: borrow\w*[^;]*{re.escape(word)}", row.reason), (cell, word, row.reason)
 
 
 @pytest.mark.parametrize("name", SETS)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from cnngrader import borrowing
 from cnngrader import repair as repairs
 from cnngrader import report, sandbox, submissions
 from cnngrader.gradebook import (CourseFolder, Outcome, forget, is_test_cell, pipeline, record, runs_in_sandbox,
@@ -73,7 +74,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
         notebook_name = gb.find_assignment(assignment).notebooks[0].name
     plan = sandbox.Plan(hide=_hidden_paths(course, directory, out))
     probes = judge.probes()
-    rows, tasks, ran = {}, [], {}
+    rows, tasks, ran, borrowed = {}, [], {}, {}
     for sub in submissions.find(directory, notebook_name):
         row = rows[sub.student] = Row(sub.student, assignment, flags=list(sub.flags))
         forget(course, assignment, sub.student)
@@ -97,6 +98,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
             forget(course, assignment, sub.student)
             continue
         ran[sub.student] = [c.source for c in sane.cells if runs_in_sandbox(c)]
+        borrowed[sub.student] = borrowing.check(judge, [c for c in sane.cells if runs_in_sandbox(c)])
         tasks.append({"student": sub.student, "cells": ran[sub.student], "probes": probes, "plan": plan,
                       "limits": options.limits})
     pool = Pool(min(options.workers or os.cpu_count() or 1, max(len(tasks), 1)), options.limits,
@@ -111,7 +113,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
                                   "probes": probes, "plan": plan, "limits": options.limits}))
         for student, reply in (pool.submit_all(tasks) if tasks else []):
             row = rows[student]
-            verdicts = judge.verdicts(reply)
+            verdicts = borrowing.apply(judge.verdicts(reply), borrowed[student])
             result = record(course, api, assignment, student, Outcome(ran[student], reply, verdicts, titles, seed))
             _fill(row, reply, verdicts, result)
             bar.update(1)

@@ -33,6 +33,8 @@ class Item:
     judge: Callable               # (case, got, want) -> failure message or None
     reference: dict = None        # name -> callable computing ``want`` for visible cases
     summary: Callable = None      # (cases, decoded answers) -> message: a rule across cases
+    allowed: tuple = None         # modules this item's code may use (None: the set's ``ALLOWED``)
+    forbidden: tuple = ()         # library shortcuts that would do this item's work (dotted paths)
 
 
 def load(assignment):

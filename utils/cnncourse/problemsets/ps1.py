@@ -18,6 +18,11 @@ def check(grade_id, **objects):
 
 _case = problemsets.case
 
+# What answers may use (checked by the grader on the submission's code, per item): NumPy and the
+# standard library's arithmetic, nothing that computes a convolution for you.
+ALLOWED = ("numpy", "math", "itertools", "functools", "collections", "typing")
+CONVOLUTIONS = ("numpy.convolve", "numpy.correlate")
+
 
 def _layer(rng, min_length=1):
     """A random valid (W, kernel, stride, padding, dilation)."""
@@ -71,7 +76,7 @@ def _conv_cases(rng, visible):
 
 def _torch_conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):
     torch, F = _torch()
-    return F.conv1d(torch.tensor(x)[None, None], torch.tensor(w)[None, None], torch.tensor([float(b)]),
+    return F.conv1d(torch.tensor(x)[None, None], torch.tensor(w)[None, None], torch.tensor([float(b)], dtype=torch.float64),
                     stride=stride, padding=padding, dilation=dilation)[0, 0].numpy()
 
 
@@ -273,17 +278,64 @@ def _cubic_gradient(f, x, h=1e-6):
     return f.c * (3 * np.asarray(x, dtype=np.float64) ** 2 + h ** 2)
 
 
+# ------------------------------------------------------------------------------------ 11 convolution backward
+def _backward_cases(rng, visible):
+    if visible:
+        settings = [(2, 3, 9, 3, 1, 0), (2, 3, 9, 3, 2, 1), (1, 2, 10, 4, 3, 2)]
+    else:
+        settings = []
+        for _ in range(6):
+            W, k, s, p, _ = _layer(rng)
+            settings.append((int(rng.integers(1, 5)), int(rng.integers(1, 5)), W, k, s, p))
+    cases = []
+    for ci, co, W, k, s, p in settings:
+        x, w = rng.normal(size=(ci, W)), rng.normal(size=(co, ci, k))
+        n = (W + 2 * p - k) // s + 1
+        cases.append(_case(f"conv1d_backward(grad_out of {co}x{n}, x of {ci}x{W}, w of {co}x{ci}x{k}, stride={s}, "
+                           f"padding={p})", "conv1d_backward", rng.normal(size=(co, n)), x, w, stride=s, padding=p))
+    return cases
+
+
+def _torch_backward(grad_out, x, w, stride=1, padding=0):
+    torch, F = _torch()
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    bt = torch.zeros(w.shape[0], dtype=torch.float64, requires_grad=True)
+    F.conv1d(xt[None], wt, bt, stride=stride, padding=padding)[0].backward(torch.tensor(grad_out))
+    return xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
+
+
+BACKWARD_HINTS = (
+    ("dx", "dx is grad_out with stride-1 zeros between its entries, convolved with the kernel flipped along its "
+           "taps and with input and output channels swapped (a transposed convolution), then the P padded "
+           "positions cut off; input positions no window reads get 0"),
+    ("dw", "dw[o, c, k] = Σ_i grad_out[o, i] · x_pad[c, i·S + k]: the padded input correlated with grad_out"),
+    ("db", "db[o] = Σ_i grad_out[o, i]: one sum per output channel"),
+)
+
+
+def _judge_backward(case, got, want):
+    if type(got) is not tuple or len(got) != 3:
+        return f"{case['name']}: return the tuple (dx, dw, db), got {problemsets.kind(got)}"
+    if want is None:
+        return None
+    for (name, hint), g, w in zip(BACKWARD_HINTS, got, want):
+        message = same_array(g, w, f"{case['name']}: {name}", rtol=1e-6, atol=1e-9, hint=hint)
+        if message:
+            return message
+    return None
+
+
 ITEMS = {item.grade_id: item for item in [
     Item("test_conv_output_size", "1 conv_output_size", 2, _size_cases, _judge_size,
          {"conv_output_size": _torch_length}),
     Item("test_conv1d", "2 conv1d", 3, _conv_cases,
-         _judge_array("y[i] = b + Σ_k w[k]·x_pad[i·S + k·D], with P zeros on each side"), {"conv1d": _torch_conv1d}),
+         _judge_array("y[i] = b + Σ_k w[k]·x_pad[i·S + k·D], with P zeros on each side"), {"conv1d": _torch_conv1d}, forbidden=CONVOLUTIONS),
     Item("test_conv1d_matrix", "3 conv1d_matrix", 3, _matrix_cases,
          _judge_array("row i holds w[k] at column i·S + k·D - P (taps in the padding have no column)"),
-         {"conv1d_matrix": _torch_matrix}),
+         {"conv1d_matrix": _torch_matrix}, forbidden=CONVOLUTIONS),
     Item("test_conv1d_multi", "4 conv1d_multi", 3, _multi_cases,
          _judge_array("sum over input channels c and taps k, plus b[o] once per output channel"),
-         {"conv1d_multi": _torch_multi}),
+         {"conv1d_multi": _torch_multi}, forbidden=CONVOLUTIONS),
     Item("test_conv1d_param_count", "5 conv1d_param_count", 2, _count_cases, _judge_count,
          {"conv1d_param_count": _torch_count}),
     Item("test_receptive_field", "6 receptive_field", 3, _field_cases, _judge_field,
@@ -298,4 +350,6 @@ ITEMS = {item.grade_id: item for item in [
          {"mean_pool1d": _torch_pool("avg_pool1d"), "mean_pool1d_backward": _torch_pool_backward("avg_pool1d")}),
     Item("test_gradient_check", "10 numerical_gradient and relative_error", 2, _gradient_cases, _judge_gradient,
          {"numerical_gradient": _cubic_gradient, "relative_error": _relative_error}),
+    Item("test_conv1d_backward", "11 conv1d_backward", 3, _backward_cases, _judge_backward,
+         {"conv1d_backward": _torch_backward}, forbidden=CONVOLUTIONS),
 ]}

@@ -20,6 +20,10 @@ FC = {"1.weight": (285, 40), "1.bias": (285,), "3.weight": (135, 285), "3.bias":
 SMALL = [["Flatten"], ["Linear", 40, 16], ["ReLU"], ["Linear", 16, 10]]
 SMALL_SPEC = {"1.weight": (16, 40), "1.bias": (16,), "3.weight": (10, 16), "3.bias": (10,)}
 
+# What answers may use (checked by the grader on the submission's code, per item): PyTorch, NumPy and
+# the standard library's arithmetic; not the course package.
+ALLOWED = ("torch", "numpy", "math", "itertools", "functools", "collections", "typing")
+
 
 def check(grade_id, **objects):
     """Run the visible checks of PS2's item ``grade_id`` against the learner's ``objects``."""

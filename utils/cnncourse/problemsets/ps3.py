@@ -16,6 +16,12 @@ ALEXNET = [("conv", 96, 11, 4, 0), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("poo
            ("conv", 384, 3, 1, 1), ("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("pool", 3, 2)]
 VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
+# What answers may use (checked by the grader on the submission's code, per item): PyTorch, NumPy and
+# the standard library's arithmetic; not the course package nor torchvision. Items that ask for a
+# formula may not build a network to measure it.
+ALLOWED = ("torch", "numpy", "math", "itertools", "functools", "collections", "typing")
+FORMULAS = ("numpy", "math", "itertools", "functools", "collections", "typing")
+
 
 def check(grade_id, **objects):
     """Run the visible checks of PS3's item ``grade_id`` against the learner's ``objects``."""
@@ -253,11 +259,11 @@ def _judge_fc(c, got, want):
 
 ITEMS = {item.grade_id: item for item in [
     Item("test_feature_shapes", "1 feature_shapes (AlexNet)", 3, _shape_cases, _judge_shapes,
-         {"feature_shapes": _meta_shapes}),
+         {"feature_shapes": _meta_shapes}, allowed=FORMULAS),
     Item("test_vgg_block", "2 vgg_block", 2, _vgg_cases, _judge_vgg),
     Item("test_basic_block", "3 BasicBlock", 3, _block_cases, _judge_block, {"BasicBlock": _functional_block}),
     Item("test_inception", "4 Inception", 3, _inception_cases, _judge_inception, {"Inception": _functional_inception}),
     Item("test_vgg_param_count", "5 vgg_param_count", 2, _count_cases, _judge_count,
-         {"vgg_param_count": _meta_vgg_count}),
+         {"vgg_param_count": _meta_vgg_count}, allowed=FORMULAS),
     Item("test_fc_to_conv", "6 fc_to_conv", 3, _fc_cases, _judge_fc, {"fc_to_conv": _windowed_linear}),
 ]}

@@ -1,0 +1,381 @@
+"""Borrowed answers: what each graded item's code reaches, decided by reading it, never by running it.
+
+A problem set says which modules its answers may use (``ALLOWED`` in its ``cnncourse.problemsets``
+module; an item may narrow it with ``Item.allowed``) and which library shortcuts would do an
+item's work (``Item.forbidden``, dotted paths such as ``numpy.convolve``). Here, in the trusted
+grader, the submission's code cells are parsed (IPython syntax included) and, for every item, the
+names its cases call are followed through the student's own functions, classes and variables to
+every module attribute they reach, through any import form or alias (``import x as y``, ``from x
+import *``, imports inside functions, ``getattr`` with a literal name). Module paths are resolved
+to the real objects, so a shortcut reached by another route (``np.core.numeric.convolve``,
+``torch.conv1d`` for ``F.conv1d``) is the same shortcut. Code the reader cannot follow (a name
+computed at run time: ``getattr`` with a computed name, ``__import__``, ``importlib``, ``eval``,
+``exec``, ``globals()``, dunder attributes) counts as borrowing too, since the grader cannot tell
+what it reaches; so does code outside any function that patches a module (it changes every item).
+
+The result is a reason per item (``None``: nothing borrowed); the judge's verdict for that item
+becomes 0 with the reason. Cells of the release that are locked (setup, imports) are not checked,
+but the names they bind are resolved like the student's own imports.
+"""
+
+import ast
+import importlib
+import importlib.util
+import types
+
+DYNAMIC = {"__import__": "__import__", "eval": "eval", "exec": "exec", "compile": "compile",
+           "globals": "globals()", "vars": "vars()", "setattr": "setattr", "delattr": "delattr",
+           "get_ipython": "get_ipython()", "__builtins__": "__builtins__", "__loader__": "__loader__",
+           "__spec__": "__spec__"}
+HARMLESS_MAGICS = {"matplotlib", "config", "system", "getoutput", "pip", "load_ext", "who", "whos"}
+CODE_MAGICS = {"time", "timeit"}
+SAFE_DUNDERS = {"__init__", "__name__", "__len__", "__call__", "__repr__", "__str__"}
+
+
+class Node:
+    """One top-level binding of student code: what it reaches, and whether it is trusted."""
+
+    def __init__(self, trusted):
+        self.trusted = trusted
+        self.refs = []        # (name, [attr, ...]) global references
+        self.paths = []       # dotted module paths reached directly (imports inside, local aliases)
+        self.dynamic = []     # descriptions of code the reader cannot follow
+
+
+class _Reader(ast.NodeVisitor):
+    """Collects the global references of one statement (scope-aware for functions)."""
+
+    def __init__(self, node):
+        self.node = node
+        self.scopes = []      # stack of (local names, {local alias: module path})
+
+    # ---------------------------------------------------------------- scopes
+    def _function(self, fn, body):
+        local, aliases = set(), {}
+        args = fn.args
+        for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+            if a is not None:
+                local.add(a.arg)
+        declared = set()
+        for sub in (n for stmt in (body if isinstance(body, list) else [body]) for n in ast.walk(stmt)):
+            if isinstance(sub, (ast.Global, ast.Nonlocal)):
+                declared.update(sub.names)
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+                local.add(sub.id)
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                local.add(sub.name)
+            elif isinstance(sub, ast.ExceptHandler) and sub.name:
+                local.add(sub.name)
+        for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
+            self.visit(default)
+        self.scopes.append((local - declared, aliases))
+        for stmt in body if isinstance(body, list) else [body]:
+            self.visit(stmt)
+        self.scopes.pop()
+
+    def visit_FunctionDef(self, fn):
+        for d in fn.decorator_list:
+            self.visit(d)
+        self._function(fn, fn.body)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, fn):
+        self._function(fn, fn.body)
+
+    # ---------------------------------------------------------------- imports
+    def visit_Import(self, stmt):
+        for alias in stmt.names:
+            self.node.paths.append(alias.name)
+            if self.scopes:
+                self.scopes[-1][1][alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0])
+
+    def visit_ImportFrom(self, stmt):
+        module = "." * stmt.level + (stmt.module or "")
+        for alias in stmt.names:
+            path = module if alias.name == "*" else f"{module}.{alias.name}"
+            self.node.paths.append(path)
+            if self.scopes and alias.name != "*":
+                self.scopes[-1][1][alias.asname or alias.name] = path
+
+    # ---------------------------------------------------------------- references
+    def _local(self, name):
+        return any(name in local or name in aliases for local, aliases in self.scopes)
+
+    def _global(self, name, attrs, store=False):
+        for local, aliases in reversed(self.scopes):
+            if name in aliases:
+                self.node.paths.append(".".join([aliases[name]] + attrs))
+                if store:
+                    self.node.dynamic.append(f"an assignment to {'.'.join([name] + attrs)}")
+                return
+            if name in local:
+                return
+        if name in DYNAMIC:
+            self.node.dynamic.append(DYNAMIC[name])
+        if store:
+            self.node.dynamic.append(f"an assignment to {'.'.join([name] + attrs)}")
+        self.node.refs.append((name, attrs))
+
+    def visit_Name(self, name):
+        if isinstance(name.ctx, ast.Load):
+            self._global(name.id, [])
+
+    def visit_Attribute(self, attr):
+        chain, base = [], attr
+        while isinstance(base, ast.Attribute):
+            chain.insert(0, base.attr)
+            base = base.value
+        for a in chain:
+            if a.startswith("__") and a not in SAFE_DUNDERS:
+                self.node.dynamic.append(f"the attribute {a}")
+        if isinstance(base, ast.Name):
+            self._global(base.id, chain, store=isinstance(attr.ctx, (ast.Store, ast.Del)) and self.scopes != []
+                         and not self._local(base.id))
+        else:
+            self.visit(base)
+
+    def visit_Call(self, call):
+        fn = call.func
+        if isinstance(fn, ast.Name) and fn.id in ("getattr", "hasattr") and len(call.args) >= 2:
+            name = call.args[1]
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                self.visit(ast.Attribute(value=call.args[0], attr=name.value, ctx=ast.Load()))
+                for extra in call.args[2:]:
+                    self.visit(extra)
+                return
+            base = call.args[0]
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if not (isinstance(base, ast.Name) and self._local(base.id)):
+                self.node.dynamic.append(f"{fn.id} with a computed name")
+        if _magic(call):
+            name, line = _magic(call)
+            if name in CODE_MAGICS:
+                tree = _parse(line)
+                for stmt in tree.body if tree else []:
+                    self.visit(stmt)
+            elif name not in HARMLESS_MAGICS:
+                self.node.dynamic.append(f"the magic %{name}")
+            return
+        self.generic_visit(call)
+
+
+def _magic(call):
+    """(name, argument) of ``get_ipython().run_line_magic("name", "argument")`` (what ``%name`` becomes)."""
+    fn = call.func
+    if (isinstance(fn, ast.Attribute) and fn.attr in ("run_line_magic", "run_cell_magic")
+            and isinstance(fn.value, ast.Call) and isinstance(fn.value.func, ast.Name)
+            and fn.value.func.id == "get_ipython" and len(call.args) >= 2
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
+        return call.args[0].value, call.args[-1].value
+    return None
+
+
+def _parse(source):
+    """The module AST of an IPython cell (magics become calls), or None when it does not parse."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # IPython missing or the cell does not transform: parse it as it is
+        pass
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None  # it fails in the notebook too, and defines nothing
+
+
+def _bound_names(stmt):
+    """Names a top-level statement binds (anywhere inside it, for compound statements)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {stmt.name}
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return {a.asname or a.name.split(".")[0] for a in stmt.names if a.name != "*"}
+    names = set()
+    for sub in ast.walk(stmt):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(sub.name)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            names.update(a.asname or a.name.split(".")[0] for a in sub.names if a.name != "*")
+    return names
+
+
+def _module_attribute_stores(stmt, bindings):
+    """Attributes of imported modules that a top-level statement assigns (``np.convolve = ...``)."""
+    out = []
+    for sub in ast.walk(stmt):
+        if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+            base, chain = sub, []
+            while isinstance(base, ast.Attribute):
+                chain.insert(0, base.attr)
+                base = base.value
+            if isinstance(base, ast.Name) and any(k == "path" for k, _ in bindings.get(base.id, [])):
+                out.append(".".join([base.id] + chain))
+    return out
+
+
+class Program:
+    """The cells of one submission as a graph of top-level bindings."""
+
+    def __init__(self, cells):
+        """``cells``: [(source, trusted)] of the cells that run, in order."""
+        self.bindings = {}        # name -> list of ("module", path) | ("path", path) | ("node", Node)
+        self.stars = []           # modules imported with *
+        self.everywhere = Node(False)   # patches at the top level of student code
+        for source, trusted in cells:
+            tree = _parse(source)
+            for stmt in tree.body if tree else []:
+                self._statement(stmt, trusted)
+
+    def _bind(self, name, value):
+        self.bindings.setdefault(name, []).append(value)
+
+    def _statement(self, stmt, trusted):
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                self._bind(a.asname or a.name.split(".")[0], ("path", a.name if a.asname else a.name.split(".")[0]))
+            return
+        if isinstance(stmt, ast.ImportFrom):
+            module = "." * stmt.level + (stmt.module or "")
+            for a in stmt.names:
+                if a.name == "*":
+                    self.stars.append(module)
+                else:
+                    self._bind(a.asname or a.name, ("path", f"{module}.{a.name}"))
+            return
+        node = Node(trusted)
+        if not trusted:
+            _Reader(node).visit(stmt)
+        for name in _bound_names(stmt):
+            self._bind(name, ("node", node))
+        if not trusted and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for target in _module_attribute_stores(stmt, self.bindings):
+                node.dynamic.append(f"code outside any function that changes {target}")
+            if node.dynamic:   # its effect does not depend on being called: it reaches every item
+                self.everywhere.dynamic += [f"{d} (line {stmt.lineno} of a cell: "
+                                            f"{ast.unparse(stmt).splitlines()[0][:80]})" for d in node.dynamic]
+
+    def reach(self, roots):
+        """(dotted paths, dynamic descriptions) reachable from the names ``roots``."""
+        paths, dynamic, seen = [], [], set()
+        todo = [("name", r, []) for r in roots] + [("node", self.everywhere, None)]
+        while todo:
+            kind, what, attrs = todo.pop()
+            if kind == "node":
+                if id(what) in seen or what.trusted:
+                    continue
+                seen.add(id(what))
+                paths += what.paths
+                dynamic += what.dynamic
+                todo += [("name", n, a) for n, a in what.refs]
+                continue
+            values = self.bindings.get(what)
+            if values is None:
+                paths += [f"{m}.{what}" for m in self.stars if _has(m, what)]
+                continue
+            for value_kind, value in values:
+                if value_kind == "path":
+                    paths.append(".".join([value] + attrs))
+                else:
+                    todo.append(("node", value, None))
+        return paths, dynamic
+
+
+def _has(module, name):
+    try:
+        return hasattr(importlib.import_module(module), name)
+    except Exception:
+        return False
+
+
+def _under(path, prefixes):
+    return any(path == p or path.startswith(p + ".") for p in prefixes)
+
+
+def _resolve(path, allowed):
+    """Walk ``path`` through the real modules (allowed ones only): ``(object or None, problem or None)``;
+    problem "missing" when a module lacks the attribute (something added at run time)."""
+    parts = path.split(".")
+    if not _under(path, allowed) or importlib.util.find_spec(parts[0]) is None:
+        return None, "outside"
+    try:
+        obj = importlib.import_module(parts[0])
+    except Exception:
+        return None, "outside"
+    for i, attr in enumerate(parts[1:], start=1):
+        try:
+            nxt = getattr(obj, attr)
+        except Exception:
+            if not isinstance(obj, types.ModuleType):
+                return None, None          # an attribute of a class or an object: nothing to resolve
+            try:
+                nxt = importlib.import_module(".".join(parts[:i + 1]))
+            except Exception:
+                return None, "missing"
+        obj = nxt
+        if isinstance(obj, types.ModuleType) and not _under(obj.__name__, allowed):
+            return None, f"(through it, the module {obj.__name__})"
+    return obj, None
+
+
+def verdicts(cells, items, allowed, calls):
+    """{grade id: reason or None}. ``items``: the set's ``Item``s; ``allowed``: the set's module
+    prefixes; ``calls``: {grade id: names its cases call or fetch}."""
+    program = Program(cells)
+    out = {}
+    for item in items:
+        ok = tuple(item.allowed) if getattr(item, "allowed", None) is not None else tuple(allowed)
+        out[item.grade_id] = _judge(program, calls[item.grade_id], ok, tuple(getattr(item, "forbidden", ()) or ()))
+    return out
+
+
+def _judge(program, roots, allowed, forbidden):
+    paths, dynamic = program.reach(roots)
+    if dynamic:
+        return (f"borrowing check: the code of this item uses {dynamic[0]}, which the grader cannot follow; "
+                "graded answers import what they use by name and compute it themselves")
+    shortcuts = {}
+    for f in forbidden:
+        obj, _ = _resolve(f, (f.split(".")[0],))
+        if obj is not None:
+            shortcuts[id(obj)] = f
+    for path in sorted(set(paths)):
+        if _under(path, forbidden):
+            return f"borrowed: uses {path}, a library shortcut that does this item's work"
+        if not _under(path, allowed):
+            what = "the course's reference code" if path.startswith("cnncourse") else "a module"
+            return (f"borrowed: uses {path} ({what}), which this item does not allow (allowed: "
+                    f"{', '.join(allowed) or 'plain Python only'})")
+        obj, problem = _resolve(path, allowed)
+        if problem and problem != "missing":
+            return f"borrowed: uses {path} {problem}, which this item does not allow"
+        if obj is not None and id(obj) in shortcuts:
+            return f"borrowed: uses {path}, which is {shortcuts[id(obj)]}, a library shortcut that does this item's work"
+        if problem == "missing":
+            return f"borrowing check: uses {path}, which does not exist in the library (added at run time?)"
+    return None
+
+
+def locked(cell):
+    """A release cell the student cannot change (restored at grading): setup and imports."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("locked")) and not meta.get("solution")
+
+
+def check(judge, notebook_cells):
+    """{grade id: reason or None} for the cells of a sanitized submission that run in the sandbox."""
+    cells = [(c.source, locked(c)) for c in notebook_cells]
+    calls = {gid: sorted({c.get("call") or c.get("get") for c in cases}) for gid, cases in judge.cases.items()}
+    try:
+        return verdicts(cells, judge.items, getattr(judge.module, "ALLOWED", ()), calls)
+    except (RecursionError, MemoryError, ValueError) as err:   # code too odd to read: say so, never crash
+        return {item.grade_id: f"borrowing check: the code could not be read ({type(err).__name__})"
+                for item in judge.items}
+
+
+def apply(verdicts_, reasons):
+    """The judge's verdicts with every borrowed item set to 0 and the reason."""
+    return {gid: ((0.0, reasons[gid]) if reasons.get(gid) else v) for gid, v in verdicts_.items()}

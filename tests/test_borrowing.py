@@ -1,0 +1,126 @@
+"""Borrowed answers: the grader reads a submission's code and zeroes each item that reaches the course's
+reference code or a library shortcut, whatever the import form (no notebook is executed here)."""
+
+import nbformat
+import pytest
+
+from cnncourse import problemsets
+from cnngrader import borrowing
+from cnngrader.gradebook import runs_in_sandbox
+from conftest import ROOT
+
+
+class Judge:
+    """What ``borrowing.check`` needs of the judge: the set's module, items and drawn cases."""
+
+    def __init__(self, name):
+        self.module = problemsets.load(name)
+        self.items = list(self.module.ITEMS.values())
+        self.cases = {i.grade_id: problemsets.draw(i, 1, k) for k, i in enumerate(self.items)}
+
+
+def _solution(name):
+    nb = nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        cell.source = "\n".join(l for l in cell.source.splitlines() if "### " not in l)
+    return nb
+
+
+def reasons(name, replace=None, extra=""):
+    """Borrowing verdicts of the answer key of ``name`` with one answer cell replaced and an extra cell."""
+    nb = _solution(name)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if replace and gid in replace:
+            cell.source = replace[gid]
+    nb.cells.append(nbformat.v4.new_code_cell(extra))
+    return borrowing.check(Judge(name), [c for c in nb.cells if runs_in_sandbox(c)])
+
+
+def borrowed(result):
+    return {gid: why for gid, why in result.items() if why}
+
+
+@pytest.mark.parametrize("name", ["ps1", "ps2", "ps3"])
+def test_answer_keys_borrow_nothing(name):
+    assert borrowed(reasons(name)) == {}
+
+
+CONV = "def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n    return {}\n"
+WRAPPERS = {
+    "from the module": ("from cnncourse.conv1d import conv1d as ref\n" + CONV.format("ref(x, w, b, stride, padding, dilation)"),
+                        "cnncourse.conv1d.conv1d"),
+    "module alias": ("from cnncourse import conv1d as c\n" + CONV.format("c.conv1d(x, w, b, stride, padding, dilation)"),
+                     "cnncourse.conv1d.conv1d"),
+    "the setup cell's import": (CONV.format("cnncourse.conv1d.conv1d(x, w)"), "cnncourse.conv1d.conv1d"),
+    "the visible reference": (CONV.format("ps1.ITEMS['test_conv1d'].reference['conv1d'](x, w)"),
+                              "cnncourse.problemsets.ps1.ITEMS"),
+    "importlib": ("import importlib\nm = importlib.import_module('cnn' + 'course.conv1d')\n"
+                  + CONV.format("m.conv1d(x, w)"), "importlib"),
+    "__import__": (CONV.format("__import__('cnncourse.conv1d').conv1d.conv1d(x, w)"), "__import__"),
+    "import inside": ("def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n"
+                      "    import torch.nn.functional as G\n    import torch\n"
+                      "    return G.conv1d(torch.tensor(x)[None, None], torch.tensor(w)[None, None])[0, 0].numpy()\n",
+                      "torch"),
+    "F.conv1d lambda": ("import torch\nimport torch.nn.functional as F\n"
+                        "conv1d = lambda x, w, b=0.0, stride=1, padding=0, dilation=1: "
+                        "F.conv1d(torch.tensor(x)[None, None], torch.tensor(w)[None, None])[0, 0].numpy() + b\n",
+                        "torch.nn.functional.conv1d"),
+    "np.convolve": (CONV.format("np.convolve(x, w[::-1], 'valid') + b"), "numpy.convolve"),
+    "np.correlate by a star import": ("from numpy import *\n" + CONV.format("correlate(x, w) + b"), "numpy.correlate"),
+    "the same function by another path": (CONV.format("np._core.numeric.convolve(x, w[::-1], 'valid') + b"),
+                                          "numpy.convolve"),
+    "getattr with a literal": (CONV.format("getattr(np, 'correlate')(x, w) + b"), "numpy.correlate"),
+    "getattr with a computed name": (CONV.format("getattr(np, 'corr' + 'elate')(x, w) + b"), "computed name"),
+    "scipy": ("import scipy.signal as sig\n" + CONV.format("sig.correlate(x, w, 'valid') + b"), "scipy.signal"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(WRAPPERS))
+def test_wrapping_a_reference_or_shortcut_zeroes_that_item(how):
+    source, named = WRAPPERS[how]
+    result = borrowed(reasons("ps1", {"conv1d": source}))
+    assert set(result) == {"test_conv1d"}, result
+    assert named in result["test_conv1d"], result["test_conv1d"]
+
+
+def test_a_helper_in_another_cell_is_followed_and_callers_lose_too():
+    helper = "import cnncourse.shapes as s\n\ndef helper(*args):\n    return s.conv_output_size(*args)\n"
+    size = "def conv_output_size(W, kernel_size, stride=1, padding=0, dilation=1):\n    return helper(W, kernel_size, stride, padding, dilation)\n"
+    result = borrowed(reasons("ps1", {"conv_output_size": size}, extra=helper))
+    assert set(result) == {"test_conv_output_size"} and "cnncourse.shapes.conv_output_size" in result["test_conv_output_size"]
+    matrix = "def conv1d_multi(x, w, b, stride=1, padding=0, dilation=1):\n    return conv1d(x[0], w[0, 0]) + b\n"
+    result = borrowed(reasons("ps1", {"conv1d": CONV.format("np.convolve(x, w)"), "conv1d_multi": matrix}))
+    assert set(result) == {"test_conv1d", "test_conv1d_multi"}
+
+
+def test_patching_a_module_at_top_level_zeroes_every_item():
+    extra = "import cnncourse.pooling\nnp.my_pool = cnncourse.pooling.pool1d\n"
+    result = borrowed(reasons("ps1", extra=extra))
+    assert set(result) == set(problemsets.load("ps1").ITEMS), result
+    assert "np.my_pool" in result["test_conv1d"]
+
+
+def test_honest_variants_are_not_flagged():
+    honest = ("from numpy.lib.stride_tricks import sliding_window_view\nimport math\n\n"
+              "def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n"
+              "    F = len(w)          # a local named like torch's F\n"
+              "    xp = np.pad(x, padding)\n"
+              "    win = sliding_window_view(xp, dilation * (F - 1) + 1)[::stride, ::dilation]\n"
+              "    return win @ w + b\n")
+    extra = "%timeit conv1d(np.ones(40), np.ones(3))\n%matplotlib inline\nprint(conv1d(np.ones(5), np.ones(2)))\n"
+    assert borrowed(reasons("ps1", {"conv1d": honest}, extra=extra)) == {}
+
+
+def test_formula_items_may_not_build_a_network():
+    count = ("def vgg_param_count(config, in_channels=3, image_size=224, fc=(4096, 4096), num_classes=1000):\n"
+             "    layers = [nn.Conv2d(3, c, 3) for c in config if c != 'M']\n"
+             "    return sum(p.numel() for l in layers for p in l.parameters())\n")
+    result = borrowed(reasons("ps3", {"vgg_param_count": count}))
+    assert set(result) == {"test_vgg_param_count"} and "torch.nn.Conv2d" in result["test_vgg_param_count"]
+    block = "import torchvision\n" + _solution_cell("ps3", "vgg_block")
+    assert set(borrowed(reasons("ps3", {"vgg_block": block.replace("return nn.Sequential(", "return torchvision.ops.misc.Sequential(")}))) == {"test_vgg_block"}
+
+
+def _solution_cell(name, gid):
+    return next(c.source for c in _solution(name).cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
