@@ -367,6 +367,18 @@ def test_borrowed_answer_scores_zero_on_its_item_with_the_reason(course, name, s
 
 
 @pytest.mark.parametrize("name", SETS)
+def test_copies_of_the_key_are_flagged_not_penalised(course, name):
+    course = course["grade"](name)
+    rows = {s: r for (n, s), r in course["rows"].items() if n == name}
+    flagged = {s for s, r in rows.items() if any("answer key" in f for f in r.flags)}
+    assert "solution" in flagged and "untouched" not in flagged and "hostile" not in flagged, flagged
+    assert set(MUTANTS[name]) <= flagged           # the key with one slip per exercise is still the key
+    lines = (course["root"] / "graded" / name / "out" / "similarity.csv").read_text().splitlines()
+    assert lines[0] == "student_a,student_b,similarity,answer_cells_compared"
+    assert any(line.startswith("mutant_a,solution,") for line in lines[1:]), lines
+
+
+@pytest.mark.parametrize("name", SETS)
 def test_hostile_answers_earn_nothing(course, name):
     course = course["grade"](name)
     assert course["rows"][name, "hostile"].status in ("graded", "crashed"), course["rows"][name, "hostile"]

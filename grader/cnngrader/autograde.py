@@ -9,7 +9,10 @@
    answer cells run, then the judge's probes call the student's functions and return plain data.
    Test cells never run beside student code.
 4. **Judge and record** (main thread, as results arrive): the judge compares each student's data
-   with the key's; nbgrader's ``autograde`` stores the verdicts (``gradebook.Replay``).
+   with the key's; an item whose code reaches borrowed code (``borrowing``, read from the
+   submission in step 1) scores 0; nbgrader's ``autograde`` stores the verdicts (``gradebook.Replay``).
+5. **Copies** (``similarity``): a submission near-identical to the answer key is flagged on its row
+   (no penalty); near-identical pairs of students go to ``similarity.csv``.
 
 Every student gets a row in ``grades.csv``; invalid or missing submissions are removed from the
 gradebook so that no stale score survives a re-grade.
@@ -26,7 +29,7 @@ import nbformat
 
 from cnngrader import borrowing
 from cnngrader import repair as repairs
-from cnngrader import report, sandbox, submissions
+from cnngrader import report, sandbox, similarity, submissions
 from cnngrader.gradebook import (CourseFolder, Outcome, forget, is_test_cell, pipeline, record, runs_in_sandbox,
                                  sanitize)
 from cnngrader.judge import Judge, KeyFailure
@@ -74,7 +77,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
         notebook_name = gb.find_assignment(assignment).notebooks[0].name
     plan = sandbox.Plan(hide=_hidden_paths(course, directory, out))
     probes = judge.probes()
-    rows, tasks, ran, borrowed = {}, [], {}, {}
+    rows, tasks, ran, borrowed, answers = {}, [], {}, {}, {}
     for sub in submissions.find(directory, notebook_name):
         row = rows[sub.student] = Row(sub.student, assignment, flags=list(sub.flags))
         forget(course, assignment, sub.student)
@@ -87,6 +90,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
             row.status, row.reason = "invalid", f"{sub.path.name}: {err}"
             continue
         row.flags += fixed.flags
+        answers[sub.student] = similarity.answers(fixed.notebook, release)
         row.status = "repaired" if fixed.repaired or sub.flags else "graded"
         target = course.path("submitted", sub.student, assignment)
         target.mkdir(parents=True, exist_ok=True)
@@ -122,6 +126,9 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
     finally:
         bar.close()
         pool.close()
+    for student, flag in similarity.key_flags(similarity.answers(key, release), answers).items():
+        rows[student].flags.append(flag)   # copies are noticed, not penalised
+    similarity.write(out / "similarity.csv", similarity.pairs(answers))
     result = [rows[s] for s in sorted(rows)]
     report.write_grades(result, out / "grades.csv")
     report.copy_graded(course, assignment, notebook_name, result, out)

@@ -1,0 +1,180 @@
+"""Copied answers: each answer cell normalised, then compared with the answer key and between students.
+
+The answer keys are public (``solutions/``), so a graded course needs to notice a copied key. An
+answer cell is *normalised* before comparison: parsed (IPython syntax included), docstrings and
+comments dropped, every name the code binds or uses (variables, arguments, functions, import
+aliases) renamed by order of first appearance, formatting gone; what is left is the structure of
+the computation (attribute names such as ``.sum`` and constants stay). Two cells are compared by
+the Jaccard overlap of their token 5-grams; a submission's similarity to another is the average
+over the answer cells both attempted, weighted by length, counting only cells long enough to be
+telling (a one-line formula is written the same way by everyone).
+
+Nothing here changes a grade. A submission near-identical to the key gets a flag on its
+``grades.csv`` row; pairs of students with near-identical answers go to ``similarity.csv`` for the
+instructor to look at.
+"""
+
+import ast
+import csv
+from dataclasses import dataclass
+
+THRESHOLD = 0.9          # similarity at which a pair is reported
+MIN_TOKENS = 60          # cells shorter than this (normalised) do not count
+MIN_CELLS = 2            # at least this many telling cells in common before anything is said
+SHINGLE = 5
+
+
+def _parse(source):
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        source = TransformerManager().transform_cell(source)
+    except Exception:
+        pass
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+class _Canonical(ast.NodeTransformer):
+    """Names renamed by first appearance; docstrings removed."""
+
+    def __init__(self):
+        self.names = {}
+
+    def _name(self, name):
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(id=self._name(node.id), ctx=node.ctx), node)
+
+    def visit_arg(self, node):
+        node.arg = self._name(node.arg)
+        node.annotation = None
+        return node
+
+    def _body(self, node):
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+        return node
+
+    def visit_FunctionDef(self, node):
+        node.name = self._name(node.name)
+        node.returns = None
+        self._body(node)
+        self.generic_visit(node)
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        node.name = self._name(node.name)
+        self._body(node)
+        self.generic_visit(node)
+        return node
+
+    def visit_alias(self, node):
+        if node.asname:
+            node.asname = self._name(node.asname)
+        return node
+
+    def visit_Expr(self, node):   # a bare string (a docstring-like comment) says nothing about the code
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None
+        self.generic_visit(node)
+        return node
+
+
+def tokens(source):
+    """The normalised token sequence of a cell (empty when it does not parse)."""
+    tree = _parse(source)
+    if tree is None:
+        return ()
+    tree = _Canonical().visit(tree)
+    text = ast.dump(tree, annotate_fields=False, include_attributes=False)
+    for ch in "(),[]=":
+        text = text.replace(ch, " ")
+    return tuple(text.split())
+
+
+def _shingles(seq):
+    return frozenset(hash(seq[i:i + SHINGLE]) for i in range(max(1, len(seq) - SHINGLE + 1)))
+
+
+@dataclass
+class Answers:
+    """The telling answer cells of one notebook: grade id -> (token count, shingles)."""
+
+    cells: dict
+
+    def similarity(self, other):
+        """(weighted similarity, number of cells compared) with another notebook's answers."""
+        total = weight = 0.0
+        n = 0
+        for gid, (size, shingles) in self.cells.items():
+            if gid not in other.cells:
+                continue
+            other_size, other_shingles = other.cells[gid]
+            w = min(size, other_size)
+            total += w * len(shingles & other_shingles) / max(1, len(shingles | other_shingles))
+            weight += w
+            n += 1
+        return (total / weight if weight else 0.0), n
+
+
+def answers(notebook, release=None):
+    """``Answers`` of the solution cells of ``notebook``; cells still equal to the release's stub, and
+    cells too short to tell, are left out."""
+    stubs = {}
+    if release is not None:
+        stubs = {_gid(c): tokens(c.source) for c in release.cells if _is_answer(c)}
+    cells = {}
+    for cell in notebook.cells:
+        if not _is_answer(cell):
+            continue
+        seq = tokens(cell.source)
+        if len(seq) < MIN_TOKENS or seq == stubs.get(_gid(cell)):
+            continue
+        cells[_gid(cell)] = (len(seq), _shingles(seq))
+    return Answers(cells)
+
+
+def _gid(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _is_answer(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("solution"))
+
+
+def key_flags(key, students, threshold=THRESHOLD):
+    """{student: flag text} for submissions near-identical to the answer key."""
+    flags = {}
+    for student, mine in students.items():
+        score, n = mine.similarity(key)
+        if n >= MIN_CELLS and score >= threshold:
+            flags[student] = (f"copy? answers near-identical to the answer key (similarity {score:.2f} over {n} "
+                              "answer cells, names and formatting ignored): no penalty, for the instructor to look at")
+    return flags
+
+
+def pairs(students, threshold=THRESHOLD):
+    """[(student a, student b, similarity, cells compared)] of near-identical submissions, most similar first."""
+    names = sorted(students)
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            score, n = students[a].similarity(students[b])
+            if n >= MIN_CELLS and score >= threshold:
+                out.append((a, b, round(score, 3), n))
+    return sorted(out, key=lambda p: (-p[2], p[0], p[1]))
+
+
+def write(path, found):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student_a", "student_b", "similarity", "answer_cells_compared"])
+        writer.writerows(found)

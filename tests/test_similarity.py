@@ -1,0 +1,129 @@
+"""Copied answers: the answer key and its light rewrites are noticed, honest answers are not."""
+
+import re
+
+import nbformat
+
+from cnngrader import similarity
+from conftest import ROOT
+
+# An honest PS1: the same functions written another way (loops over outputs, other formulas).
+HONEST = {
+    "conv_output_size": '''def conv_output_size(W, kernel_size, stride=1, padding=0, dilation=1):
+    last_start = W + 2 * padding - (dilation * kernel_size - dilation + 1)
+    if last_start < 0:
+        return 0
+    return last_start // stride + 1''',
+    "conv1d": '''def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):
+    padded = np.concatenate([np.zeros(padding), x, np.zeros(padding)])
+    out = []
+    i = 0
+    while i + dilation * (len(w) - 1) < len(padded):
+        total = b
+        for k, wk in enumerate(w):
+            total = total + wk * padded[i + k * dilation]
+        out.append(total)
+        i += stride
+    return np.array(out, dtype=np.float64)''',
+    "conv1d_matrix": '''def conv1d_matrix(w, W, stride=1, padding=0, dilation=1):
+    columns = []
+    for j in range(W):
+        e = np.zeros(W)
+        e[j] = 1.0
+        columns.append(conv1d(e, w, 0.0, stride, padding, dilation))
+    return np.stack(columns, axis=1)''',
+    "conv1d_multi": '''def conv1d_multi(x, w, b, stride=1, padding=0, dilation=1):
+    rows = []
+    for o in range(w.shape[0]):
+        acc = sum(conv1d(x[c], w[o, c], 0.0, stride, padding, dilation) for c in range(x.shape[0]))
+        rows.append(acc + b[o])
+    return np.array(rows)''',
+    "receptive_field": '''def receptive_field(layers):
+    total = 1
+    for i, (k, s, d) in enumerate(layers):
+        product = 1
+        for _, s_before, _ in layers[:i]:
+            product *= s_before
+        total = total + (k - 1) * d * product
+    return int(total)''',
+    "max_pool1d": '''def max_pool1d(x, size, stride):
+    C, W = x.shape
+    out = np.empty((C, (W - size) // stride + 1))
+    for c in range(C):
+        for i in range(out.shape[1]):
+            out[c, i] = np.max(x[c, i * stride:i * stride + size])
+    return out''',
+    "max_pool1d_backward": '''def max_pool1d_backward(grad_out, x, size, stride):
+    dx = np.zeros(x.shape)
+    C, n = grad_out.shape
+    for c in range(C):
+        for i in range(n):
+            window = x[c, i * stride:i * stride + size]
+            dx[c, i * stride + int(np.argmax(window))] += grad_out[c, i]
+    return dx''',
+}
+
+
+def notebooks():
+    key = nbformat.read(ROOT / "solutions" / "ps1" / "ps1.ipynb", as_version=4)
+    release = nbformat.read(ROOT / "assignments" / "ps1" / "ps1.ipynb", as_version=4)
+    return key, release
+
+
+def filled(release, sources):
+    nb = nbformat.from_dict(release)
+    nb = nbformat.reads(nbformat.writes(release), as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in sources:
+            cell.source = sources[gid]
+    return nb
+
+
+def key_sources(key):
+    return {c.metadata["nbgrader"]["grade_id"]: "\n".join(l for l in c.source.splitlines() if "###" not in l)
+            for c in key.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def rewrite(source):
+    """A light rewrite: variables renamed, comments added, spacing and the docstrings changed."""
+    for old, new in [("x_pad", "xp"), ("grad_x", "gx"), (r"\bn\b", "count"), ("field", "rf"), ("jump", "j_total"),
+                     ("omega", "M"), ("winner", "arg"), ("saved", "old_value"), ("span", "extent")]:
+        source = re.sub(old, new, source)
+    source = re.sub(r'""".*?"""', '"""my version"""', source, flags=re.S)
+    return "# my own work\n" + source.replace(" = ", "  =  ").replace("return ", "return  ")
+
+
+def test_key_and_light_rewrites_are_flagged_honest_answers_are_not():
+    key, release = notebooks()
+    reference = similarity.answers(key, release)
+    sources = key_sources(key)
+    students = {
+        "copied": similarity.answers(filled(release, sources), release),
+        "renamed": similarity.answers(filled(release, {g: rewrite(s) for g, s in sources.items()}), release),
+        "renamed_too": similarity.answers(filled(release, {g: rewrite(s) for g, s in sources.items()}), release),
+        "honest": similarity.answers(filled(release, HONEST), release),
+        "untouched": similarity.answers(release, release),
+    }
+    flags = similarity.key_flags(reference, students)
+    assert set(flags) == {"copied", "renamed", "renamed_too"}, flags
+    assert "answer key" in flags["renamed"] and "no penalty" in flags["renamed"]
+    score, n = students["honest"].similarity(reference)
+    assert n >= 5 and score < 0.5, score
+    found = similarity.pairs(students)
+    assert {(a, b) for a, b, *_ in found} == {("copied", "renamed"), ("copied", "renamed_too"), ("renamed", "renamed_too")}
+
+
+def test_normalised_source_ignores_names_comments_docstrings_and_layout():
+    a = 'def f(x, y):\n    """doc"""\n    total = x + y  # add\n    return total * 2\n'
+    b = 'def g(first,second):\n    s=first+second\n\n    return s*2'
+    c = 'def f(x, y):\n    return (x + y) * 2\n'
+    assert similarity.tokens(a) == similarity.tokens(b)
+    assert similarity.tokens(a) != similarity.tokens(c)
+    assert similarity.tokens("def broken(:\n") == ()
+
+
+def test_report_file(tmp_path):
+    similarity.write(tmp_path / "similarity.csv", [("a", "b", 0.97, 6)])
+    assert (tmp_path / "similarity.csv").read_text().splitlines() == [
+        "student_a,student_b,similarity,answer_cells_compared", "a,b,0.97,6"]
