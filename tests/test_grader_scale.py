@@ -12,6 +12,7 @@ import pytest
 from cnngrader import demo
 from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
+from conftest import FULL, PARTIAL
 
 PG_BIN = Path("/usr/lib/postgresql")
 pytestmark = pytest.mark.xdist_group("grader")
@@ -25,7 +26,7 @@ def small_class(root, tmp_path_factory):
     return tmp, solutions
 
 
-EXPECTED = {"correct": ("graded", 25), "partial": ("graded", 13), "colab": ("repaired", 25),
+EXPECTED = {"correct": ("graded", FULL), "partial": ("graded", PARTIAL), "colab": ("repaired", FULL),
             "broken": ("invalid", 0)}
 
 
@@ -98,5 +99,5 @@ def test_postgresql_gradebook(small_class, postgres):
     assert not (tmp / "course-pg" / "gradebook.db").exists()
     from nbgrader.api import Gradebook
     with Gradebook(postgres, "cnn-course") as gb:
-        assert gb.find_submission("ps1", "correct").score == 25
-        assert gb.find_submission("ps1", "partial").score == 13
+        assert gb.find_submission("ps1", "correct").score == FULL
+        assert gb.find_submission("ps1", "partial").score == PARTIAL

@@ -23,7 +23,8 @@ def add_grading_commands(commands):
     grade.add_argument("--out", required=True, metavar="DIR")
     _course_options(grade)
     grade.add_argument("--workers", type=int, default=0, help="parallel workers (default: the cores)")
-    grade.add_argument("--timeout", type=float, default=120, help="wall-clock seconds per notebook")
+    grade.add_argument("--timeout", type=float, default=120, help="CPU seconds per notebook (the wall clock "
+                       "stops it only at 3x this + 30 s, so a busy machine changes no status)")
     grade.add_argument("--memory", type=int, default=2048, help="MB of memory per notebook")
     grade.add_argument("--seed", type=int, help="the run's seed for the judge's inputs (default: a fresh one; "
                        "pass a run's seed to reproduce its scores)")

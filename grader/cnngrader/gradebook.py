@@ -77,8 +77,11 @@ class CourseFolder:
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
             result = self.api().generate_assignment(assignment, force=True, create=True)
             if not result["success"]:
-                raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.get('log', '')}"
-                                   f"\n{result.get('error', '')}")
+                log = result.get("log", "") + result.get("error", "")
+                why = next((line.strip() for line in reversed(log.splitlines()) if "Error:" in line), log[-300:])
+                raise SystemExit(f"{assignment}: nbgrader could not regenerate the release from {src}: {why}. "
+                                 f"If students were graded already, grade in a new --course-dir or undo the "
+                                 f"change to the source.")
         notebooks = sorted(release.glob("*.ipynb"))
         if len(notebooks) != 1:
             raise SystemExit(f"{assignment}: cnn-grader grades one notebook per assignment, "

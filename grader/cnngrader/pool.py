@@ -4,14 +4,31 @@ A task is ``{"student", "cells", "probes", "plan", "limits"}``; the result is th
 A worker that stops answering is replaced, and only that task is reported as ``crashed``.
 """
 
+import fcntl
 import os
 import queue
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from cnngrader.worker import WarmWorker
 
-BASE_UID = 60000  # sandbox uids BASE_UID + slot, when the grader runs as root
+BASE_UID, BLOCK, BLOCKS = 60000, 64, 256  # sandbox uids, when the grader runs as root
+
+
+def uid_block():
+    """(first uid, lock) of a block of sandbox uids that no other grading run on this machine holds:
+    one run's clean-up or process cap never touches another's. The lock lasts while it is open."""
+    folder = os.path.join(tempfile.gettempdir(), "cnngrader-uids")
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    for block in range(BLOCKS):
+        fd = os.open(os.path.join(folder, f"{block}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return BASE_UID + block * BLOCK, fd
+        except OSError:
+            os.close(fd)
+    raise RuntimeError(f"{BLOCKS} grading runs already hold every block of sandbox uids")
 
 
 def _crashed(reason):
@@ -27,6 +44,7 @@ class Pool:
         # used it (a 2-thread runner was seen deadlocked on a futex); parallelism comes from workers.
         limits.threads = 1
         self.size = size
+        self.first_uid, self.lock = uid_block()
         if dask_scheduler:
             from distributed import Client
             self.client = dask_scheduler if isinstance(dask_scheduler, Client) else Client(dask_scheduler)
@@ -37,7 +55,7 @@ class Pool:
             self.mechanisms = self.workers[0].mechanisms
 
     def _start(self, slot):
-        return WarmWorker(self.limits.threads, BASE_UID + slot, self.limits.timeout)
+        return WarmWorker(self.limits.threads, self.first_uid + slot, self.limits.wall)
 
     def run(self, task):
         """One task, on the first local worker (the answer key) or on the cluster."""
@@ -81,6 +99,7 @@ class Pool:
     def close(self):
         for w in self.workers:
             w.close()
+        os.close(self.lock)
 
 
 _REMOTE = {}
@@ -92,8 +111,9 @@ def execute_remote(task):
     with _REMOTE_LOCK:
         worker = _REMOTE.get("worker")
         if worker is None or not worker.alive():
-            worker = _REMOTE["worker"] = WarmWorker(task["limits"].threads, BASE_UID + os.getpid() % 1000,
-                                                    task["limits"].timeout)
+            if "uids" not in _REMOTE:
+                _REMOTE["uids"] = uid_block()
+            worker = _REMOTE["worker"] = WarmWorker(task["limits"].threads, _REMOTE["uids"][0], task["limits"].wall)
         try:
             return worker.run(task["cells"], task["probes"], task["plan"], task["limits"])
         except RuntimeError as err:

@@ -56,7 +56,8 @@ def write_sandbox_note(mechanisms, limits, plan, seed, out):
     else:
         lines += [f"- {item}" for item in mechanisms.describe()]
         lines += [f"- NOT ENFORCED: {item}" for item in mechanisms.missing]
-    lines.append(f"limits: {limits.timeout:g} s wall clock, {limits.memory_mb} MB memory, {limits.processes} "
+    lines.append(f"limits: {limits.timeout:g} s of CPU time (wall-clock backstop {limits.wall:g} s), "
+                 f"{limits.memory_mb} MB memory, {limits.processes} "
                  f"processes, {limits.file_mb} MB per file, {limits.disk_mb} MB private /tmp, "
                  f"{limits.open_files} open files, {limits.threads} thread(s)")
     lines.append("hidden from student code: " + ", ".join(plan.hide))

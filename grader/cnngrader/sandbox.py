@@ -36,7 +36,12 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 class Limits:
     """Per-submission limits (enforced with setrlimit; the wall clock by the warden's SIGKILL)."""
 
-    timeout: float = 120.0     # wall-clock seconds for the whole notebook
+    timeout: float = 120.0     # CPU seconds for the notebook (each process); the wall clock is a backstop
+
+    @property
+    def wall(self):
+        """The wall-clock backstop: generous, so a notebook starved by a busy machine is not cut."""
+        return 3 * self.timeout + 30
     memory_mb: int = 2048      # RLIMIT_AS above the warm interpreter's own address space
     processes: int = 64        # RLIMIT_NPROC for the sandbox uid (bounds fork bombs)
     file_mb: int = 64          # RLIMIT_FSIZE: largest file the code may write
@@ -65,8 +70,10 @@ class Mechanisms:
     missing: list = field(default_factory=list)
 
     def describe(self):
-        done = ["rlimits (memory, CPU time, processes, file size, open files)",
-                "wall-clock SIGKILL of the whole process tree"]
+        done = ["rlimits (memory and CPU time per process, file size, open files)",
+                "a CPU-time budget per notebook; wall-clock SIGKILL of the whole process tree as a backstop"]
+        if self.setuid or self.user_namespace:
+            done.append("a process cap per submission (RLIMIT_NPROC of its own uid or user namespace)")
         if self.namespaces:
             done.append("no network (empty network namespace)")
             done.append("own PID namespace (all processes killed with it)")
@@ -179,10 +186,14 @@ def confine(plan, limits, baseline_vm):
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError:
             pass  # some container runtimes forbid a fresh /proc; the PID namespace still holds
-    cpu = int(limits.timeout) + 5
+    cpu = max(1, int(limits.timeout))
     memory = baseline_vm + limits.memory_mb * 2**20
-    nproc = limits.processes if mech.get("setuid") else resource.RLIM_INFINITY
-    for name, value in [("RLIMIT_CPU", cpu), ("RLIMIT_AS", memory), ("RLIMIT_NPROC", nproc),
+    # counted per uid: the sandbox uid as root, or (as an ordinary user) the processes of the
+    # submission's own user namespace, since the kernel keeps those counts per namespace
+    contained = mech.get("setuid") or mech.get("user_namespace")
+    nproc = limits.processes if contained else resource.RLIM_INFINITY
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))  # SIGXCPU at the budget, SIGKILL 5 s later
+    for name, value in [("RLIMIT_AS", memory), ("RLIMIT_NPROC", nproc),
                         ("RLIMIT_FSIZE", limits.file_mb * 2**20), ("RLIMIT_NOFILE", limits.open_files),
                         ("RLIMIT_CORE", 0)]:
         _, hard = resource.getrlimit(getattr(resource, name))
@@ -269,6 +280,10 @@ def probe(uid=65534):
     if root and not mech.user_namespace and _try(drop):
         mech.setuid = True
     else:
+        if not mech.user_namespace:
+            mech.missing.append("process cap: neither a sandbox uid nor a user namespace, so RLIMIT_NPROC would "
+                                "count every process of the grader's user; a fork bomb is stopped by the "
+                                "PID namespace and the wall-clock backstop only")
         mech.missing.append("unprivileged uid: not running as root, student code runs as the "
                             "grader's user (inside the namespaces where available)")
     return mech

@@ -6,9 +6,11 @@ URLs, paths) reach the processes that run student code.
 
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict
@@ -18,10 +20,11 @@ from cnngrader import protocol, sandbox
 _ids = itertools.count(1)
 
 
-def minimal_environment():
-    """What the fork server needs to run, and nothing of the instructor's."""
+def minimal_environment(private):
+    """What the fork server needs to run, and nothing of the instructor's (``private``: a folder
+    for matplotlib's and IPython's caches)."""
     env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "LANG": "C.UTF-8",
-           "HOME": "/nonexistent", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "HOME": private, "MPLCONFIGDIR": private, "IPYTHONDIR": private, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYTHONUNBUFFERED": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
     for name in ("CNNGRADER_SANDBOX", "CNNGRADER_TEST_TAG", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -33,11 +36,12 @@ def minimal_environment():
 class WarmWorker:
     """One zygote process; ``run(cells, probes, plan, limits)`` executes a notebook in a sandbox."""
 
-    def __init__(self, threads=1, uid=65534, timeout=120.0):
+    def __init__(self, threads=1, uid=65534, wall=390.0):
         self.uid = uid
-        self.backstop = timeout + 60
+        self.backstop = wall + 60
+        self.private = tempfile.mkdtemp(prefix="cnngrader-zygote-")
         self.proc = subprocess.Popen([sys.executable, "-m", "cnngrader.zygote"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=minimal_environment(),
+                                     stdout=subprocess.PIPE, env=minimal_environment(self.private),
                                      start_new_session=True, cwd="/")
         self.lock = threading.Lock()
         protocol.send(self.proc.stdin.fileno(), {"threads": threads, "uid": uid, "backstop": self.backstop})
@@ -69,6 +73,7 @@ class WarmWorker:
             except OSError:
                 pass
         self.proc.wait()
+        shutil.rmtree(self.private, ignore_errors=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             alive = _living(self.uid) + _living_in_group(self.proc.pid)

@@ -134,7 +134,7 @@ class Warden:
 
     def run(self):
         started = time.monotonic()
-        self.deadline = started + self.limits.timeout
+        self.deadline = started + self.limits.wall
         if not self.plan.mechanisms.get("mounts"):  # fallback: a throwaway folder on the host
             import tempfile
             self.plan.workdir = tempfile.mkdtemp(prefix="cnngrader-")
@@ -173,7 +173,7 @@ class Warden:
             status = "timeout"
             where = (f"code cell {len(cells) + 1} of {len(self.cells)}" if len(cells) < len(self.cells)
                      else "the judge's calls of your functions")
-            reason = f"stopped after {self.limits.timeout:g} s of wall-clock time while running {where}"
+            reason = f"stopped after {self.limits.wall:g} s of wall-clock time (the backstop) while running {where}"
         except (EOFError, BrokenPipeError, OSError):
             status = "crashed"
         except protocol.FrameError as err:
@@ -182,9 +182,12 @@ class Warden:
             sandbox.kill_tree(init)
         code = _reap(init, time.monotonic() + (1 if status != "ok" else 5))  # a dead runner: its own exit code
         self._drain()
-        if status == "crashed" and not reason:
-            reason = (f"the notebook's process died while running code cell {len(cells) + 1} of "
-                      f"{len(self.cells)}: {describe_exit(code)}")
+        where = (f"code cell {len(cells) + 1} of {len(self.cells)}" if len(cells) < len(self.cells)
+                 else "the judge's calls of your functions")
+        if status == "crashed" and code == 128 + signal.SIGXCPU:
+            status, reason = "timeout", f"used its {self.limits.timeout:g} s of CPU time while running {where}"
+        elif status == "crashed" and not reason:
+            reason = f"the notebook's process died while running {where}: {describe_exit(code)}"
         elif status == "ok" and code not in (0, None):
             status, reason = "crashed", f"the notebook's process ended abnormally: {describe_exit(code)}"
         if not self.plan.mechanisms.get("mounts"):
