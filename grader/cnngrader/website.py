@@ -239,12 +239,16 @@ def read_grades(csv_path):
         return list(csv.DictReader(f))
 
 
-def _cell(text):
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+def _cell(text, limit=None):
+    """``text`` for a Markdown table cell; past ``limit`` characters it ends with an ellipsis."""
+    text = " ".join(str(text).split())
+    if limit and len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return html.escape(text).replace("|", "\\|")
 
 
-def grades_page(rows, feedback_student=None, note=""):
-    """The demo class's grade table as Markdown."""
+def grades_page(rows, feedback_student=None, note="", csv_name=None):
+    """The demo class's grade table as Markdown (reasons and flags shortened; the CSV has them)."""
     lines = ["# The demo class: grades", "",
              "A generated class of submissions to ps1, made from the answer key: correct, "
              "partial, broken (renamed files, lost metadata, invalid JSON) and hostile ones "
@@ -258,8 +262,10 @@ def grades_page(rows, feedback_student=None, note=""):
         for r in rows:
             score = f"{_cell(r.get('score', ''))} / {_cell(r.get('max_score', ''))}"
             lines.append(f"| {_cell(r.get('student', ''))} | {score} | {_cell(r.get('status', ''))} | "
-                         f"{_cell(r.get('reason', ''))} | {_cell(r.get('flags', ''))} |")
+                         f"{_cell(r.get('reason', ''), 160)} | {_cell(r.get('flags', ''), 90)} |")
         lines.append("")
+    if csv_name:
+        lines += [f'The full reasons and flags: <a href="../{csv_name}">grades.csv</a>.', ""]
     if feedback_student:
         lines += [f"What a student gets back: [the feedback of {feedback_student}](feedback.md).", ""]
     return "\n".join(lines)
@@ -374,7 +380,10 @@ def write_book(lectures, problem_sets, out, demo_note="", executed_dir=None):
         available = {p.stem: p for p in feedback_dir.glob("*.html")} if feedback_dir.is_dir() else {}
         student = pick_feedback_student(rows, available)
         (book / "demo").mkdir()
-        (book / "demo" / "grades.md").write_text(grades_page(rows, student, demo_note), encoding="utf-8")
+        if grades:
+            shutil.copy(grades, book / "extra" / "demo_grades.csv")
+        page = grades_page(rows, student, demo_note, "demo_grades.csv" if grades else None)
+        (book / "demo" / "grades.md").write_text(page, encoding="utf-8")
         demo_pages.append("grades")
         if student:
             shutil.copy(available[student], book / "extra" / f"feedback_{student}.html")
