@@ -27,8 +27,12 @@ course: setup
 lab: setup
 	$(BIN)/cnn-grader lab
 
-# The fast loop (CI): every test, each notebook executed once; pytest options in pyproject.toml.
+# The fast loop: every test not marked slow, each notebook executed once (pytest options in
+# pyproject.toml). The full loop, which CI runs: every test, the slow ones included.
 test: setup
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+test-full: setup
 	$(BIN)/python -m pytest -n 2
 
 benchmark: setup
