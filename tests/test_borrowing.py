@@ -72,6 +72,7 @@ WRAPPERS = {
                                           "numpy.convolve"),
     "getattr with a literal": (CONV.format("getattr(np, 'correlate')(x, w) + b"), "numpy.correlate"),
     "getattr with a computed name": (CONV.format("getattr(np, 'corr' + 'elate')(x, w) + b"), "computed name"),
+    "sys.modules": ("import sys\n" + CONV.format("sys.modules['cnncourse.conv1d'].conv1d(x, w)"), "sys.modules"),
     "scipy": ("import scipy.signal as sig\n" + CONV.format("sig.correlate(x, w, 'valid') + b"), "scipy.signal"),
 }
 
@@ -94,17 +95,30 @@ def test_a_helper_in_another_cell_is_followed_and_callers_lose_too():
     assert set(result) == {"test_conv1d", "test_conv1d_multi"}
 
 
-def test_patching_a_module_at_top_level_zeroes_every_item():
-    extra = "import cnncourse.pooling\nnp.my_pool = cnncourse.pooling.pool1d\n"
-    result = borrowed(reasons("ps1", extra=extra))
-    assert set(result) == set(problemsets.load("ps1").ITEMS), result
-    assert "np.my_pool" in result["test_conv1d"]
+def test_a_patched_module_attribute_brings_the_patch_along():
+    extra = "import cnncourse.pooling\nnp.my_pool = cnncourse.pooling.pool1d\nnp.amax = cnncourse.pooling.pool1d\n"
+    pool = "def max_pool1d(x, size, stride):\n    return np.my_pool(x, size, stride)"
+    result = borrowed(reasons("ps1", {"max_pool1d": pool}, extra=extra))
+    assert set(result) == {"test_max_pool1d"} and "cnncourse.pooling.pool1d" in result["test_max_pool1d"], result
+    # patching an existing function: only items that call it lose
+    pool = "def max_pool1d(x, size, stride):\n    return np.amax(x, size, stride)"
+    result = borrowed(reasons("ps1", {"max_pool1d": pool}, extra=extra))
+    assert set(result) == {"test_max_pool1d"}, result
+    # patches nobody's answer uses (comparison helpers) cost nothing: the judge does not run here
+    assert borrowed(reasons("ps1", extra="import torch, numpy\ntorch.equal = lambda a, b: True\n"
+                                         "numpy.allclose = lambda *a, **k: True")) == {}
+
+
+def test_code_outside_functions_that_cannot_be_followed_zeroes_every_item():
+    result = borrowed(reasons("ps1", extra="exec('import cnncourse')"))
+    assert set(result) == set(problemsets.load("ps1").ITEMS) and "exec" in result["test_conv1d"]
 
 
 def test_honest_variants_are_not_flagged():
     honest = ("from numpy.lib.stride_tricks import sliding_window_view\nimport math\n\n"
               "def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n"
               "    F = len(w)          # a local named like torch's F\n"
+              "    import sys; print('debug', F, file=sys.stderr)\n"
               "    xp = np.pad(x, padding)\n"
               "    win = sliding_window_view(xp, dilation * (F - 1) + 1)[::stride, ::dilation]\n"
               "    return win @ w + b\n")

@@ -89,6 +89,13 @@ def test_borrowing_the_lectures_reference_code_is_flagged(release, correct):
     nb.cells[2].source += "\nfrom cnncourse.conv1d import conv1d as mine"
     assert any("reference code" in f and "cnncourse.conv1d" in f for f in repair.repair(nb, release).flags)
     assert not [f for f in repair.repair(copy.deepcopy(correct), release).flags if "reference" in f]
+    for form, named in [("from cnncourse import shapes as s", "cnncourse.shapes"),
+                        ("import cnncourse.pooling as p", "cnncourse.pooling"),
+                        ("import importlib\nm = importlib.import_module('cnncourse.receptive')", "cnncourse.receptive"),
+                        ("y = cnncourse.conv2d.correlate2d", "cnncourse.conv2d")]:
+        nb = copy.deepcopy(correct)
+        nb.cells[2].source += "\n" + form
+        assert any("reference code" in f and named in f for f in repair.repair(nb, release).flags), form
 
 
 @pytest.mark.parametrize("content, reason", [

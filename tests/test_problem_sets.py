@@ -55,7 +55,8 @@ MUTANTS = {
             "make_fc": [("nn.Linear(135, 60), nn.ReLU(),", "nn.Linear(135, 60),")],
             "shuffle_positions": [("permutation(x.shape[-1]))", "permutation(x.shape[0]))"),
                                   ("return x[..., order]", "return x[order]")],
-        }, {"test_make_fc", "test_shuffle_positions"}),
+            "design": [("layers = [(20, 1), (2, 20)]", "layers = [(40, 1)]")],     # right field, not the fewest
+        }, {"test_make_fc", "test_shuffle_positions", "test_design"}),
         "mutant_b": ({      # the CNN barely trained: whatever it prints, new signals show it
             "compare": [("cnn_losses = train(cnn, x_train, y_train)",
                          "cnn_losses = train(cnn, x_train[:50], y_train[:50], steps=3)")],
@@ -79,7 +80,8 @@ MUTANTS = {
                            "nn.Sequential(nn.Conv2d(in_channels, c1, 1))")],
             "fc_to_conv": [("linear.weight.reshape(linear.out_features, in_channels, size, size)",
                             "linear.weight.reshape(linear.out_features, size, size, in_channels).permute(0, 3, 1, 2)")],
-        }, {"test_vgg_block", "test_inception", "test_fc_to_conv"}),
+            "inception_params": [("return c_out * (c_in * size * size + 1)", "return c_out * c_in * size * size")],
+        }, {"test_vgg_block", "test_inception", "test_fc_to_conv", "test_inception_params"}),
     },
 }
 

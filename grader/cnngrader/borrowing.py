@@ -84,9 +84,9 @@ class _Reader(ast.NodeVisitor):
         self._function(fn, fn.body)
 
     # ---------------------------------------------------------------- imports
+    # an import only binds a name: what counts is what the code then uses of it
     def visit_Import(self, stmt):
         for alias in stmt.names:
-            self.node.paths.append(alias.name)
             if self.scopes:
                 self.scopes[-1][1][alias.asname or alias.name.split(".")[0]] = (
                     alias.name if alias.asname else alias.name.split(".")[0])
@@ -95,7 +95,8 @@ class _Reader(ast.NodeVisitor):
         module = "." * stmt.level + (stmt.module or "")
         for alias in stmt.names:
             path = module if alias.name == "*" else f"{module}.{alias.name}"
-            self.node.paths.append(path)
+            if alias.name == "*":
+                self.node.paths.append(path)
             if self.scopes and alias.name != "*":
                 self.scopes[-1][1][alias.asname or alias.name] = path
 
@@ -204,7 +205,7 @@ def _bound_names(stmt):
 
 
 def _module_attribute_stores(stmt, bindings):
-    """Attributes of imported modules that a top-level statement assigns (``np.convolve = ...``)."""
+    """Module paths a top-level statement assigns (``np.convolve = ...`` -> ``numpy.convolve``)."""
     out = []
     for sub in ast.walk(stmt):
         if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, (ast.Store, ast.Del)):
@@ -212,8 +213,8 @@ def _module_attribute_stores(stmt, bindings):
             while isinstance(base, ast.Attribute):
                 chain.insert(0, base.attr)
                 base = base.value
-            if isinstance(base, ast.Name) and any(k == "path" for k, _ in bindings.get(base.id, [])):
-                out.append(".".join([base.id] + chain))
+            if isinstance(base, ast.Name):
+                out += [".".join([value] + chain) for kind, value in bindings.get(base.id, []) if kind == "path"]
     return out
 
 
@@ -224,7 +225,8 @@ class Program:
         """``cells``: [(source, trusted)] of the cells that run, in order."""
         self.bindings = {}        # name -> list of ("module", path) | ("path", path) | ("node", Node)
         self.stars = []           # modules imported with *
-        self.everywhere = Node(False)   # patches at the top level of student code
+        self.everywhere = Node(False)   # top-level code the reader cannot follow: it reaches every item
+        self.patches = {}         # module path -> statements that assign it (``np.mean = ...``)
         for source, trusted in cells:
             tree = _parse(source)
             for stmt in tree.body if tree else []:
@@ -252,33 +254,42 @@ class Program:
         for name in _bound_names(stmt):
             self._bind(name, ("node", node))
         if not trusted and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for target in _module_attribute_stores(stmt, self.bindings):
-                node.dynamic.append(f"code outside any function that changes {target}")
+            for path in _module_attribute_stores(stmt, self.bindings):
+                self.patches.setdefault(path, []).append(node)   # what it brings in reaches its users
             if node.dynamic:   # its effect does not depend on being called: it reaches every item
                 self.everywhere.dynamic += [f"{d} (line {stmt.lineno} of a cell: "
                                             f"{ast.unparse(stmt).splitlines()[0][:80]})" for d in node.dynamic]
 
     def reach(self, roots):
-        """(dotted paths, dynamic descriptions) reachable from the names ``roots``."""
+        """(dotted paths, dynamic descriptions) reachable from the names ``roots``; a path that student
+        code reassigned (``np.mean = ...`` outside any function) brings that assignment's code along."""
         paths, dynamic, seen = [], [], set()
         todo = [("name", r, []) for r in roots] + [("node", self.everywhere, None)]
+
+        def found(path):
+            paths.append(path)
+            todo.extend(("node", n, None) for p, nodes in self.patches.items() if _under(path, (p,)) for n in nodes)
+
         while todo:
             kind, what, attrs = todo.pop()
             if kind == "node":
                 if id(what) in seen or what.trusted:
                     continue
                 seen.add(id(what))
-                paths += what.paths
+                for path in what.paths:
+                    found(path)
                 dynamic += what.dynamic
                 todo += [("name", n, a) for n, a in what.refs]
                 continue
             values = self.bindings.get(what)
             if values is None:
-                paths += [f"{m}.{what}" for m in self.stars if _has(m, what)]
+                for m in self.stars:
+                    if _has(m, what):
+                        found(f"{m}.{what}")
                 continue
             for value_kind, value in values:
                 if value_kind == "path":
-                    paths.append(".".join([value] + attrs))
+                    found(".".join([value] + attrs))
                 else:
                     todo.append(("node", value, None))
         return paths, dynamic
@@ -357,6 +368,22 @@ def _judge(program, roots, allowed, forbidden):
         if problem == "missing":
             return f"borrowing check: uses {path}, which does not exist in the library (added at run time?)"
     return None
+
+
+def course_modules(source):
+    """The ``cnncourse`` modules a cell imports or names (any import form), for the repair flags."""
+    tree = _parse(source)
+    found = set()
+    for sub in ast.walk(tree) if tree else []:
+        if isinstance(sub, ast.Import):
+            found.update(a.name for a in sub.names if a.name.split(".")[0] == "cnncourse")
+        elif isinstance(sub, ast.ImportFrom) and (sub.module or "").split(".")[0] == "cnncourse":
+            found.update(f"{sub.module}.{a.name}" if sub.module == "cnncourse" else sub.module for a in sub.names)
+        elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "cnncourse":
+            found.add(f"cnncourse.{sub.attr}")
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.startswith("cnncourse"):
+            found.add(sub.value)
+    return sorted(found)
 
 
 def locked(cell):

@@ -10,6 +10,12 @@ run's seed, and judges in a process that never ran student code.
 
 A case is plain data sent to the probe; its ``"secret"`` entry (e.g. held-out labels) stays with
 the judge (``public(case)`` strips it).
+
+What an answer may use is stated here too and enforced by the grader, which reads the submission's
+code (``cnngrader.borrowing``): a set's ``ALLOWED`` modules (an item may narrow them with
+``Item.allowed``, e.g. no PyTorch for a count asked as a formula) and each item's ``forbidden``
+library shortcuts (e.g. ``numpy.convolve`` for a convolution). An item whose code reaches anything
+else, the course package included, scores 0 with the reason.
 """
 
 import importlib
@@ -22,6 +28,9 @@ from cnncourse import probe, scorecard
 from cnncourse.checks import CheckError
 
 SETS = ("ps1", "ps2", "ps3")
+# the standard library an answer may always use (``sys`` only for printing: ``sys.modules`` reaches anything)
+STDLIB = ("math", "itertools", "functools", "collections", "typing", "copy", "random", "time", "warnings",
+          "sys.stdout", "sys.stderr")
 
 
 @dataclass
@@ -160,6 +169,18 @@ def same_array(got, want, name, rtol=1e-5, atol=1e-7, hint=""):
         return (f"{name}: wrong values at {int(bad.sum())} of {bad.size} positions; first at index {where}: "
                 f"expected {w64[index]:.6g}, got {g64[index]:.6g}" + (f"; {hint}" if hint else ""))
     return None
+
+
+def same_count(got, want, name, formula, slips=()):
+    """A count with feedback that teaches: the expected number written as its ``formula``, and when
+    ``got`` equals what a known slip gives (``slips``: [(value, question)]), that question, e.g.
+    "counted the bias once per output channel? expected 18,464 = 32·(16·6·6)+32, got 18,432"."""
+    if kind(got) != "int":
+        return f"{name}: return a Python int, got {kind(got)} ({got!r})"
+    if got == want:
+        return None
+    hint = next((question for value, question in slips if value == got and value != want), None)
+    return (f"{name}: " + (f"{hint} " if hint else "") + f"expected {want:,} = {formula}, got {got:,}")
 
 
 def same_value(got, want, name, **tolerances):

@@ -20,7 +20,7 @@ _case = problemsets.case
 
 # What answers may use (checked by the grader on the submission's code, per item): NumPy and the
 # standard library's arithmetic, nothing that computes a convolution for you.
-ALLOWED = ("numpy", "math", "itertools", "functools", "collections", "typing")
+ALLOWED = ("numpy",) + problemsets.STDLIB
 CONVOLUTIONS = ("numpy.convolve", "numpy.correlate")
 
 
@@ -147,9 +147,15 @@ def _torch_count(in_channels, out_channels, kernel_size, bias=True):
 def _judge_count(case, got, want):
     ci, co, k = (a["v"] for a in case["args"])
     bias = case["kwargs"]["bias"]["v"]
-    hint = (f"{co} output channels × ({ci} input channels × kernel {k})"
-            + (f" + {co} biases, one per output channel" if bias else ", no bias"))
-    return same_number(got, want, case["name"], hint)
+    weights = co * ci * k
+    formula = f"{co}·({ci}·{k})" + (f" + {co}" if bias else " (no bias)")
+    slips = [(weights, "forgot the biases? There is one per output channel.") if bias else
+             (weights + co, "bias=False: this layer has no biases."),
+             (weights + ci, "one bias per OUTPUT channel, not per input channel?"),
+             (weights + co * ci, "one bias per output channel, not one per kernel?"),
+             (co * k + (co if bias else 0), "each output channel has a kernel for EVERY input channel?"),
+             (ci * k + (co if bias else 0), "one kernel of C_i·F weights per output channel: multiply by C_o?")]
+    return problemsets.same_count(got, want, case["name"], formula, slips)
 
 
 # ------------------------------------------------------------------------------------ 6 receptive field
@@ -175,7 +181,18 @@ def _torch_field(layers):
 
 
 def _judge_field(case, got, want):
-    return same_number(got, want, case["name"], "track the field r and the jump j: r += D·(F-1)·j, then j *= S")
+    layers = problemsets.probe.decode(case["args"][0])
+    no_jump = 1 + sum(d * (k - 1) for k, _, d in layers)
+    after = 1
+    jump_after = 1
+    for k, s, d in layers:          # the jump updated before the field: a common slip
+        jump_after *= s
+        after += d * (k - 1) * jump_after
+    slips = [(no_jump, "forgot the jump? A layer's taps are j input positions apart, j the product of the "
+                       "strides BELOW it."), (after, "multiplied by the jump including the layer's own stride? "
+                                                      "Grow r first, then update j.")]
+    return problemsets.same_count(got, want, case["name"], "1 + Σ D·(F-1)·j over the layers, j = product of the "
+                                  "strides of the layers below", slips)
 
 
 # ------------------------------------------------------------------------------------ 7-9 pooling

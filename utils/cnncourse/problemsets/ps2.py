@@ -22,7 +22,8 @@ SMALL_SPEC = {"1.weight": (16, 40), "1.bias": (16,), "3.weight": (10, 16), "3.bi
 
 # What answers may use (checked by the grader on the submission's code, per item): PyTorch, NumPy and
 # the standard library's arithmetic; not the course package.
-ALLOWED = ("torch", "numpy", "math", "itertools", "functools", "collections", "typing")
+ALLOWED = ("torch", "numpy") + problemsets.STDLIB
+FORMULAS = ("numpy",) + problemsets.STDLIB   # decisions: no network built
 
 
 def check(grade_id, **objects):
@@ -166,6 +167,63 @@ def _judge_shuffle(c, got, want):
                       hint="one order for every signal: np.random.default_rng(seed).permutation(L)")
 
 
+# ------------------------------------------------------------------------------------ 7 design: see 40 positions
+TARGET, WIDTH = 40, 8       # positions one unit must see; channels of every layer
+
+
+def stack_params(layers, width=WIDTH):
+    """Parameters of a stride-1 stack of Conv1d layers (kernel, dilation), 1 input channel, ``width``
+    channels in every layer, with biases."""
+    return sum((1 if i == 0 else width) * width * k + width for i, (k, _) in enumerate(layers))
+
+
+def fewest_params(target=TARGET, width=WIDTH):
+    """The fewest parameters of any gap-free stack whose unit sees ``target`` positions (a search over
+    fields: adding (k, d) with d <= r grows r to r + d·(k-1))."""
+    import heapq
+    queue, done = [(0, 1, True)], set()
+    while queue:
+        cost, field, first = heapq.heappop(queue)
+        if field >= target:
+            return cost
+        if (field, first) in done:
+            continue
+        done.add((field, first))
+        for k in range(2, target + 1):
+            for d in range(1, field + 1):
+                heapq.heappush(queue, (cost + (1 if first else width) * width * k + width,
+                                       min(target, field + d * (k - 1)), False))
+    return None
+
+
+def _design_cases(rng, visible):
+    return [{"name": f"your layers: one unit sees all {TARGET} positions, no gaps, fewest parameters", "get": "layers"}]
+
+
+def _judge_design(c, got, want):
+    name = c["name"]
+    if type(got) not in (list, tuple) or not got or not all(
+            type(layer) in (list, tuple) and len(layer) == 2 and all(type(v) is int for v in layer) for layer in got):
+        return f"{name}: layers must be a non-empty list of (kernel_size, dilation) pairs of ints, got {got!r}"
+    field = 1
+    for i, (k, d) in enumerate(got):
+        if k < 2 or d < 1:
+            return f"{name}: layer {i + 1} is ({k}, {d}); kernels have at least 2 taps and dilations are at least 1"
+        if d > field:
+            return (f"{name}: layer {i + 1} has dilation {d} but the stack below it sees only {field} positions: "
+                    f"{d - field} of every {d} positions would be skipped (a dilation may be at most the field so far)")
+        field += d * (k - 1)
+    if field < TARGET:
+        return (f"{name}: one unit sees {field} positions, fewer than {TARGET}; each layer adds d·(k-1) "
+                "(add a layer, a tap or more dilation)")
+    best, mine = fewest_params(), stack_params(got)
+    if mine > best:
+        return (f"{name}: sees {field} positions with {mine:,} parameters, but {best:,} suffice. Count what one tap "
+                f"costs: in the first layer {WIDTH} weights (one input channel), in later layers {WIDTH * WIDTH}; "
+                "and a dilated layer multiplies the field")
+    return None
+
+
 ITEMS = {item.grade_id: item for item in [
     Item("test_make_cnn", "1 make_cnn", 3, _model_cases("make_cnn", CNN), _judge_model(CNN)),
     Item("test_make_fc", "2 make_fc", 2, _model_cases("make_fc", FC), _judge_model(FC)),
@@ -174,4 +232,6 @@ ITEMS = {item.grade_id: item for item in [
     Item("test_compare", "5 the CNN beats the FC net", 2, _compare_cases, _judge_compare, summary=_compare_summary),
     Item("test_shuffle_positions", "6 shuffle_positions", 2, _shuffle_cases, _judge_shuffle,
          {"shuffle_positions": _torch_shuffle}),
+    Item("test_design", "7 see all 40 positions with the fewest parameters", 3, _design_cases, _judge_design,
+         allowed=FORMULAS),
 ]}

@@ -19,8 +19,8 @@ VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512
 # What answers may use (checked by the grader on the submission's code, per item): PyTorch, NumPy and
 # the standard library's arithmetic; not the course package nor torchvision. Items that ask for a
 # formula may not build a network to measure it.
-ALLOWED = ("torch", "numpy", "math", "itertools", "functools", "collections", "typing")
-FORMULAS = ("numpy", "math", "itertools", "functools", "collections", "typing")
+ALLOWED = ("torch", "numpy") + problemsets.STDLIB
+FORMULAS = ("numpy",) + problemsets.STDLIB
 
 
 def check(grade_id, **objects):
@@ -257,6 +257,35 @@ def _judge_fc(c, got, want):
                       hint="weight = linear.weight reshaped to (out, C, size, size); bias = linear.bias")
 
 
+# ------------------------------------------------------------------------------------ 7 predict a count
+def _predict_cases(rng, visible):
+    settings = [(192, 64, 96, 128, 16, 32, 32), (480, 192, 96, 208, 16, 48, 64)]
+    if not visible:
+        settings = [tuple(int(n) for n in rng.integers(1, 300, size=7)) for _ in range(5)]
+    return [case(f"inception_params{s}", "inception_params", *s) for s in settings]
+
+
+def _meta_inception_count(cin, c1, c3r, c3, c5r, c5, pp):
+    """Parameters of the Inception module's convolutions, counted on PyTorch layers (no memory used)."""
+    import torch
+    layers = [(cin, c1, 1), (cin, c3r, 1), (c3r, c3, 3), (cin, c5r, 1), (c5r, c5, 5), (cin, pp, 1)]
+    return int(sum(p.numel() for i, o, k in layers for p in torch.nn.Conv2d(i, o, k, device="meta").parameters()))
+
+
+def _judge_predict(c, got, want):
+    cin, c1, c3r, c3, c5r, c5, pp = (a["v"] for a in c["args"])
+    formula = (f"{c1}·({cin}+1) + {c3r}·({cin}+1) + {c3}·({c3r}·9+1) + {c5r}·({cin}+1) + {c5}·({c5r}·25+1) "
+               f"+ {pp}·({cin}+1)")
+    biases = c1 + c3r + c3 + c5r + c5 + pp
+    slips = [(want - biases, "forgot the biases? Every convolution has one per output channel."),
+             (want - pp * (cin + 1), "forgot branch 4? The pooling has no parameters, its 1×1 projection does."),
+             (want + c3 * (cin - c3r) * 9, "the 3×3 convolution reads the c3_reduce channels, not "
+                                                           "the module's input?"),
+             (want + c5 * (cin - c5r) * 25, "the 5×5 convolution reads the c5_reduce channels, not the module's input?"),
+             (want + cin * cin * 9, "max pooling has no weights to count.")]
+    return problemsets.same_count(got, want, c["name"], formula, slips)
+
+
 ITEMS = {item.grade_id: item for item in [
     Item("test_feature_shapes", "1 feature_shapes (AlexNet)", 3, _shape_cases, _judge_shapes,
          {"feature_shapes": _meta_shapes}, allowed=FORMULAS),
@@ -266,4 +295,6 @@ ITEMS = {item.grade_id: item for item in [
     Item("test_vgg_param_count", "5 vgg_param_count", 2, _count_cases, _judge_count,
          {"vgg_param_count": _meta_vgg_count}, allowed=FORMULAS),
     Item("test_fc_to_conv", "6 fc_to_conv", 3, _fc_cases, _judge_fc, {"fc_to_conv": _windowed_linear}),
+    Item("test_inception_params", "7 inception_params: predict, then measure", 2, _predict_cases, _judge_predict,
+         {"inception_params": _meta_inception_count}, allowed=FORMULAS),
 ]}
