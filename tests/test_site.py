@@ -38,9 +38,17 @@ def _no_network():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
 
 
+_BUILT = {}  # one build per test process, even when xdist tears the module's fixtures down between tests
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
+    if "site" not in _BUILT:
+        _BUILT["site"] = _build(tmp_path_factory.mktemp("site"))
+    return _BUILT["site"]
+
+
+def _build(out):
     (out / "demo" / "graded").mkdir(parents=True)
     (out / "demo" / "graded" / "grades.csv").write_text(GRADES)
     (out / "demo" / "feedback").mkdir()

@@ -66,7 +66,7 @@ def running(root=".", token="cnn-course", timeout=90, env=None, log=None):
     finally:
         server.terminate()
         try:
-            server.wait(timeout=20)
+            server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
 
