@@ -16,7 +16,7 @@ import pytest
 from cnngrader import demo, sandbox
 from conftest import FULL, PARTIAL
 
-pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"), pytest.mark.slow,
               pytest.mark.xdist_group("grader")]
 BIN = Path(sys.executable).parent
 

@@ -21,7 +21,7 @@ from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
 from conftest import FULL, PARTIAL
 
-pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"), pytest.mark.slow,
               pytest.mark.xdist_group("grader")]  # one worker: the class is graded once, alone
 BIN = Path(sys.executable).parent
 

@@ -22,7 +22,7 @@ from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
 from conftest import FULL
 
-pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"), pytest.mark.slow,
               pytest.mark.xdist_group("grader")]
 
 TOKEN = "TOKEN-7f3a9c-classmate-output"

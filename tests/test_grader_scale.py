@@ -15,7 +15,7 @@ from cnngrader.sandbox import Limits
 from conftest import FULL, PARTIAL
 
 PG_BIN = Path("/usr/lib/postgresql")
-pytestmark = pytest.mark.xdist_group("grader")
+pytestmark = [pytest.mark.xdist_group("grader"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
