@@ -73,6 +73,7 @@ WRAPPERS = {
     "getattr with a literal": (CONV.format("getattr(np, 'correlate')(x, w) + b"), "numpy.correlate"),
     "getattr with a computed name": (CONV.format("getattr(np, 'corr' + 'elate')(x, w) + b"), "computed name"),
     "sys.modules": ("import sys\n" + CONV.format("sys.modules['cnncourse.conv1d'].conv1d(x, w)"), "sys.modules"),
+    "polymul convolves": (CONV.format("np.polymul(x, w[::-1])[len(w) - 1:len(x)] + b"), "numpy.polymul"),
     "scipy": ("import scipy.signal as sig\n" + CONV.format("sig.correlate(x, w, 'valid') + b"), "scipy.signal"),
 }
 

@@ -393,3 +393,24 @@ def test_sets_state_their_totals():
         total = sum(_nbgrader(c).get("points", 0) for c in nb.cells if _nbgrader(c).get("grade"))
         assert f"Total: {total:g} points" in nb.cells[0].source, name
         assert f"exactly `{name}.ipynb`" in nb.cells[0].source
+
+
+def test_failure_messages_teach():
+    """A wrong count names the case, the formula with its numbers, and the likely slip."""
+    from cnncourse import problemsets
+    from cnncourse.problemsets import ps1, ps2, ps3
+    item = ps1.ITEMS["test_conv1d_param_count"]
+    case = problemsets.case("conv1d_param_count(16, 32, 36)", "conv1d_param_count", 16, 32, 36, bias=True)
+    assert item.judge(case, 18_432, 18_464) == ("conv1d_param_count(16, 32, 36): forgot the biases? There is one per "
+                                                "output channel. expected 18,464 = 32·(16·36) + 32, got 18,432")
+    field = ps1.ITEMS["test_receptive_field"]
+    case = problemsets.case("receptive_field(three stride-2 layers)", "receptive_field", [(3, 2, 1)] * 3)
+    assert "forgot the jump?" in field.judge(case, 7, 15)
+    design = ps2.ITEMS["test_design"]
+    case = design.cases(None, False)[0]
+    assert "skipped" in design.judge(case, [(3, 1), (3, 9)], None)
+    assert "but 304 suffice" in design.judge(case, [(40, 1)], None)
+    assert design.judge(case, [(20, 1), (2, 20)], None) is None and ps2.fewest_params() == 304
+    predict = ps3.ITEMS["test_inception_params"]
+    case = predict.cases(None, True)[0]
+    assert "forgot branch 4?" in predict.judge(case, 163_696 - 32 * 193, 163_696)

@@ -21,7 +21,7 @@ _case = problemsets.case
 # What answers may use (checked by the grader on the submission's code, per item): NumPy and the
 # standard library's arithmetic, nothing that computes a convolution for you.
 ALLOWED = ("numpy",) + problemsets.STDLIB
-CONVOLUTIONS = ("numpy.convolve", "numpy.correlate")
+CONVOLUTIONS = ("numpy.convolve", "numpy.correlate", "numpy.polymul", "numpy.polynomial")   # polymul convolves
 
 
 def _layer(rng, min_length=1):

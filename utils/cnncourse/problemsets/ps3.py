@@ -82,7 +82,22 @@ def _meta_shapes(input_shape, layers):
 
 
 def _judge_shapes(c, got, want):
-    return same_value(got, want, c["name"], rtol=0)
+    message = same_value(got, want, c["name"], rtol=0)
+    if message is None or type(got) is not list or len(got) != len(want):
+        return message
+    layers = problemsets.probe.decode(c["args"][1])
+    before = tuple(problemsets.probe.decode(c["args"][0]))
+    for i, (g, w, layer) in enumerate(zip(got, want, layers)):
+        if g != w:
+            if layer[0] == "conv":
+                _, out, k, stride, pad = layer
+                rule = (f"a conv sets the channels to {out}, and each size becomes floor((W - {k} + 2·{pad}) / {stride}) + 1")
+            else:
+                _, k, stride = layer
+                rule = f"pooling keeps the {before[0]} channels; each size becomes floor((W - {k}) / {stride}) + 1"
+            return f"{c['name']}: layer {i + 1} {layer} on {before}: expected {w}, got {g}; {rule}"
+        before = w
+    return message
 
 
 # ------------------------------------------------------------------------------------ 2 VGG block
@@ -224,8 +239,12 @@ def _meta_vgg_count(config, in_channels=3, image_size=224, fc=(4096, 4096), num_
 
 
 def _judge_count(c, got, want):
-    return same_number(got, want, c["name"], "each 3×3 conv: C_out·(C_in·9 + 1); each pool halves the size "
-                       "(floor); each FC layer: out·(in + 1), its first input C·size·size")
+    config, _, _, fc, classes = (problemsets.probe.decode(a) for a in c["args"])
+    biases = sum(n for n in config if n != "M") + sum(fc) + classes
+    slips = [(want - biases, "forgot the biases? Every conv and FC layer has one per output."),
+             (want - classes * ((list(fc) or [0])[-1] + 1), "forgot the last layer, to the classes?")]
+    return problemsets.same_count(got, want, c["name"], "Σ convs C_out·(C_in·9 + 1) + Σ FC out·(in + 1), the first FC "
+                                  "input C·size·size with size halved (floor) at every 'M'", slips)
 
 
 # ------------------------------------------------------------------------------------ 6 FC as conv
