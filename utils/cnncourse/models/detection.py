@@ -31,10 +31,11 @@ class TinyYOLO(nn.Module):
 
 
 def yolo_loss(outputs, target, reduction="mean", coord=5.0, noobj=0.5):
-    """YOLO's sum of squared errors, per image, with the paper's weights ``coord`` and ``noobj``.
+    """A simplified YOLO loss: sums of squared errors per image, with the paper's weights ``coord`` and ``noobj``.
 
     Cells with an object: squared error of (x, y) and of (sqrt w, sqrt h), ``coord`` times;
-    confidence towards 1; cross-entropy of the class (the paper uses squared error).
+    confidence towards 1 (YOLOv1 regresses it to the IoU of the predicted box with the truth);
+    cross-entropy of the class (the paper uses squared error).
     Empty cells: confidence towards 0, ``noobj`` times. ``reduction`` acts over images.
     """
     obj = target[:, 0]
