@@ -127,6 +127,12 @@ def test_honest_variants_are_not_flagged():
     assert borrowed(reasons("ps1", {"conv1d": honest}, extra=extra)) == {}
 
 
+def test_plotting_while_training_is_not_borrowing():
+    compare = _solution_cell("ps2", "compare") + ("\nfig, ax = plt.subplots()\nfor losses in (cnn_losses, fc_losses):\n"
+                                                  "    lines = ax.plot(losses)\ncnn = cnn if lines else None\n")
+    assert borrowed(reasons("ps2", {"compare": compare})) == {}
+
+
 def test_formula_items_may_not_build_a_network():
     count = ("def vgg_param_count(config, in_channels=3, image_size=224, fc=(4096, 4096), num_classes=1000):\n"
              "    layers = [nn.Conv2d(3, c, 3) for c in config if c != 'M']\n"

@@ -28,9 +28,10 @@ from cnncourse import probe, scorecard
 from cnncourse.checks import CheckError
 
 SETS = ("ps1", "ps2", "ps3")
-# the standard library an answer may always use (``sys`` only for printing: ``sys.modules`` reaches anything)
+# what an answer may always use: standard-library arithmetic and printing (``sys`` only for printing:
+# ``sys.modules`` reaches anything), plots and progress bars
 STDLIB = ("math", "itertools", "functools", "collections", "typing", "copy", "random", "time", "warnings",
-          "sys.stdout", "sys.stderr")
+          "sys.stdout", "sys.stderr", "matplotlib", "IPython.display", "tqdm")
 
 
 @dataclass
