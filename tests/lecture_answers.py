@@ -23,3 +23,17 @@ def answer(notebook, name):
                     exec(PRELUDE + code, namespace)
                     return namespace[name]
     raise LookupError(f"{notebook}: no <details> answer defines {name}()")
+
+
+def answers(notebook):
+    """Every answer block of ``notebook`` run in order in one namespace (later answers may call
+    earlier ones, as they do in the lecture)."""
+    namespace = {}
+    exec(PRELUDE, namespace)
+    cells = json.loads((ROOT / notebook).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            for block in _DETAILS.findall("".join(cell["source"])):
+                for code in _CODE.findall(block):
+                    exec(code, namespace)
+    return namespace

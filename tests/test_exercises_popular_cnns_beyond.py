@@ -2,38 +2,23 @@
 the answer printed in the lecture's <details> block, fails a wrong answer with a precise message,
 and only notes an untouched exercise."""
 
-import json
-import re
-
 import pytest
 import torch
 from torch import nn
 
 from cnncourse.checks import CheckError
 from cnncourse.exercises import beyond, popular_cnns
-from conftest import ROOT
-
-
-def _answers(lecture):
-    """Run every ```python block of the lecture's <details> answers; return their functions."""
-    cells = json.loads((ROOT / "lectures" / lecture).read_text(encoding="utf-8"))["cells"]
-    namespace = {"nn": nn, "torch": torch}
-    for cell in cells:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and "<details><summary>Answer" in text:
-            for block in re.findall(r"```python\n(.*?)```", text, re.S):
-                exec(block, namespace)  # noqa: S102 - the lecture's own answer code
-    return namespace
+from lecture_answers import answers
 
 
 @pytest.fixture(scope="module")
 def popular():
-    return _answers("10_popular_cnns.ipynb")
+    return answers("lectures/10_popular_cnns.ipynb")
 
 
 @pytest.fixture(scope="module")
 def beyond_answers():
-    return _answers("12_beyond_classification.ipynb")
+    return answers("lectures/12_beyond_classification.ipynb")
 
 
 def _untouched(*args, **kwargs):

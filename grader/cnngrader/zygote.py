@@ -164,6 +164,10 @@ class Warden:
         for fd in (cmd_r, res_w, log_w):
             os.close(fd)
         cells, probes, status, reason = [], None, "ok", ""
+
+        def where():
+            return (f"code cell {len(cells) + 1} of {len(self.cells)}" if len(cells) < len(self.cells)
+                    else "the judge's calls of your functions")
         try:
             for source in self.cells:
                 cells.append(self._ask({"cell": source}, _check_cell))
@@ -171,9 +175,7 @@ class Warden:
             protocol.send(self.cmd_w, {"exit": True}, self.ident)
         except TimeoutError:
             status = "timeout"
-            where = (f"code cell {len(cells) + 1} of {len(self.cells)}" if len(cells) < len(self.cells)
-                     else "the judge's calls of your functions")
-            reason = f"stopped after {self.limits.wall:g} s of wall-clock time (the backstop) while running {where}"
+            reason = f"stopped after {self.limits.wall:g} s of wall-clock time (the backstop) while running {where()}"
         except (EOFError, BrokenPipeError, OSError):
             status = "crashed"
         except protocol.FrameError as err:
@@ -182,12 +184,10 @@ class Warden:
             sandbox.kill_tree(init)
         code = _reap(init, time.monotonic() + (1 if status != "ok" else 5))  # a dead runner: its own exit code
         self._drain()
-        where = (f"code cell {len(cells) + 1} of {len(self.cells)}" if len(cells) < len(self.cells)
-                 else "the judge's calls of your functions")
         if status == "crashed" and code == 128 + signal.SIGXCPU:
-            status, reason = "timeout", f"used its {self.limits.timeout:g} s of CPU time while running {where}"
+            status, reason = "timeout", f"used its {self.limits.timeout:g} s of CPU time while running {where()}"
         elif status == "crashed" and not reason:
-            reason = f"the notebook's process died while running {where}: {describe_exit(code)}"
+            reason = f"the notebook's process died while running {where()}: {describe_exit(code)}"
         elif status == "ok" and code not in (0, None):
             status, reason = "crashed", f"the notebook's process ended abnormally: {describe_exit(code)}"
         if not self.plan.mechanisms.get("mounts"):
@@ -247,7 +247,6 @@ def _reap(pid, deadline):
             return code if code >= 0 else 128 - code
         if time.monotonic() > deadline:
             sandbox.kill_tree(pid)
-            deadline = float("inf")
             os.waitpid(pid, 0)
             return 128 + signal.SIGKILL
         time.sleep(0.01)
