@@ -1,5 +1,7 @@
 """Containment that holds as root and as an ordinary user: two grading runs at once on one machine,
-one of them grading a fork bomb and an endless loop, both come out right and leave no process.
+one of them grading a fork bomb, an endless loop, a memory fan-out (3 x 1.5 GB under 2048 MB) and
+lingering CPU hogs, then a correct classmate on the same worker; both runs come out right and
+leave no process.
 
 CI runs this module twice: in the test suite (as root) and again as an unprivileged user it
 creates (``.ci/run``), where the sandbox has no uid switch and relies on user namespaces.
@@ -7,6 +9,7 @@ creates (``.ci/run``), where the sandbox has no uid switch and relies on user na
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +26,7 @@ BIN = Path(sys.executable).parent
 
 def _run(root, tmp, name, kinds):
     demo.build_class("ps1", tmp / name / "course", root / "solutions", tmp / name / "subs", kinds=kinds)
+    shutil.copytree(tmp / name / "subs" / "correct", tmp / name / "subs" / "zz_after")  # graded last
     return subprocess.Popen(
         [str(BIN / "cnn-grader"), "autograde", "ps1", "--submissions", str(tmp / name / "subs"), "--out",
          str(tmp / name / "out"), "--course-dir", str(tmp / name / "course"), "--solutions", str(root / "solutions"),
@@ -35,7 +39,8 @@ def _run(root, tmp, name, kinds):
 def two_runs(root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("containment")
     mech = sandbox.probe()
-    hostile = {"hostile_loop"} | ({"hostile_forkbomb"} if mech.setuid or mech.user_namespace else set())
+    hostile = {"hostile_loop", "hostile_fanout", "hostile_hog"} | (
+        {"hostile_forkbomb"} if mech.setuid or mech.user_namespace else set())
     first = _run(root, tmp, "first", {"correct", "blank"} | hostile)
     second = _run(root, tmp, "second", {"correct", "partial", "colab"})
     results = {}
@@ -62,8 +67,13 @@ def test_both_runs_grade_right_beside_a_hostile_class(two_runs):
     assert first["hostile_loop"]["status"] == "timeout" and "CPU time" in first["hostile_loop"]["reason"]
     if "hostile_forkbomb" in hostile:
         assert first["hostile_forkbomb"]["status"] in ("timeout", "crashed", "graded")
+    assert (first["hostile_fanout"]["status"], float(first["hostile_fanout"]["score"])) == ("graded", FULL)
+    assert "went over the 2048 MB memory limit" in first["hostile_fanout"]["reason"]
+    assert first["hostile_hog"]["status"] == "timeout" and "CPU time" in first["hostile_hog"]["reason"]
+    assert (first["zz_after"]["status"], float(first["zz_after"]["score"])) == ("graded", FULL)
     assert {s: (r["status"], float(r["score"])) for s, r in second.items()} == {
-        "correct": ("graded", FULL), "partial": ("graded", PARTIAL), "colab": ("repaired", FULL)}
+        "correct": ("graded", FULL), "partial": ("graded", PARTIAL), "colab": ("repaired", FULL),
+        "zz_after": ("graded", FULL)}
 
 
 def test_no_process_of_either_run_survives(two_runs):
@@ -84,5 +94,7 @@ def test_the_run_says_what_it_could_not_enforce(two_runs):
     note = (tmp / "first" / "out" / "sandbox.txt").read_text()
     mech = sandbox.probe()
     assert ("process cap per submission" in note) == bool(mech.setuid or mech.user_namespace)
+    assert ("a control group per submission" in note) == bool(mech.cgroup)
+    assert "memory of all the submission's processes together" in note or mech.cgroup
     for line in mech.missing:
         assert f"NOT ENFORCED: {line}" in note

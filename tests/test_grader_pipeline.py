@@ -89,7 +89,7 @@ def test_pipeline_exits_zero_with_one_row_per_student(graded):
     ("broken", "invalid", 0), ("empty_folder", "missing", 0),
     ("hostile_loop", "timeout", 0), ("hostile_exit", "crashed", 0), ("hostile_kill", "crashed", 0),
     ("hostile_forkbomb", None, None), ("hostile_bigfile", "graded", FULL), ("hostile_memory", "graded", FULL),
-    ("hostile_network", "graded", FULL), ("hostile_snoop", "graded", FULL), ("hostile_paths", "graded", FULL),
+    ("hostile_fanout", "graded", FULL), ("hostile_hog", "timeout", 0), ("hostile_network", "graded", FULL), ("hostile_snoop", "graded", FULL), ("hostile_paths", "graded", FULL),
     ("hostile_background", "graded", FULL), ("hostile_writes", "graded", FULL), ("hostile_patch", "graded", FULL),
 ])
 def test_status_and_score(graded, student, status, score):
@@ -108,6 +108,8 @@ def test_reasons_are_human(graded):
     assert "not valid JSON" in rows["broken"]["reason"]
     assert "no .ipynb" in rows["empty_folder"]["reason"]
     assert "used its 15 s of CPU time" in rows["hostile_loop"]["reason"]
+    assert "used its 15 s of CPU time" in rows["hostile_hog"]["reason"]
+    assert "went over the 2048 MB memory limit" in rows["hostile_fanout"]["reason"]
     assert "died" in rows["hostile_kill"]["reason"] and "SIGKILL" in rows["hostile_kill"]["reason"]
     assert "lost test_receptive_field 0/3: receptive_field(" in rows["partial"]["reason"]
     assert "not attempted" in rows["partial"]["reason"] and "test_conv1d " not in rows["partial"]["reason"]
@@ -131,6 +133,7 @@ def test_nothing_leaked_files_and_network(graded):
     net = outputs(graded, "hostile_network")
     assert "NETWORK OPEN" not in net and "unreachable" in net.lower()
     assert "File too large" in outputs(graded, "hostile_bigfile")
+    assert "-9" in outputs(graded, "hostile_fanout").split("children ended with", 1)[1]  # one was killed
     assert "MemoryError" in outputs(graded, "hostile_memory") or "Cannot allocate" in outputs(
         graded, "hostile_memory")
 

@@ -149,8 +149,9 @@ def _fill(row, reply, verdicts, result):
         log = reply.get("log", "").strip()
         if log and reply["status"] == "crashed":
             row.reason += f"; last output: {log.splitlines()[-1][:200]}"
-        return
-    row.reason = report.reason(recorded, verdicts, row.max_score)
+    else:
+        row.reason = report.reason(recorded, verdicts, row.max_score)
+    row.reason = "; ".join([row.reason] + reply.get("notes", []))  # e.g. processes killed for memory
 
 
 def _progress(total, enabled):

@@ -29,6 +29,14 @@ HOSTILE = {
                         "print('NETWORK OPEN')", "opens a network connection"),
     "hostile_forkbomb": ("import os\nfor _ in range(100000):\n    try:\n        os.fork()\n"
                          "    except OSError:\n        pass", "a fork bomb"),
+    "hostile_fanout": ("import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+                       "        hold = b'x' * (1536 * 2**20)\n        time.sleep(5)\n        os._exit(0)\n"
+                       "    kids.append(pid)\nprint('children ended with', "
+                       "[os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in kids])",
+                       "three processes of 1.5 GB each, 4.5 GB together"),
+    "hostile_hog": ("import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n        os.setsid()\n"
+                    "        while True:\n            pass\nprint('four busy processes started')\ntime.sleep(60)",
+                    "leaves four busy processes running in the background"),
     "hostile_bigfile": ("with open('big.bin', 'wb') as f:\n    for _ in range(4096):\n"
                         "        f.write(b'x' * 2**20)", "writes a 4 GB file"),
     "hostile_memory": ("hog = bytearray(64 * 2**30)", "allocates 64 GB"),

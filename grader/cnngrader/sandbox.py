@@ -21,6 +21,8 @@ import os
 import resource
 from dataclasses import dataclass, field
 
+from cnngrader import groups
+
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -67,11 +69,20 @@ class Mechanisms:
     user_namespace: bool = False  # namespaces obtained through an unprivileged user namespace
     mounts: bool = False       # hiding paths behind tmpfs
     setuid: bool = False       # running as a separate unprivileged uid
+    cgroup: str = ""           # "v1" or "v2": a control group per submission
     missing: list = field(default_factory=list)
 
     def describe(self):
         done = ["rlimits (memory and CPU time per process, file size, open files)",
-                "a CPU-time budget per notebook; wall-clock SIGKILL of the whole process tree as a backstop"]
+                "a CPU-time budget per notebook, for all its processes together; wall-clock SIGKILL of the "
+                "whole process tree as a backstop"]
+        if self.cgroup:
+            done.append(f"a control group per submission (cgroup {self.cgroup}): the memory and the number of "
+                        "all its processes together capped by the kernel, one CPU core's share, every process "
+                        "killed before the group is removed")
+        else:
+            done.append(f"memory of all the submission's processes together, watched every {groups.POLL:g} s (the largest "
+                        "process is killed when they go over)")
         if self.setuid or self.user_namespace:
             done.append("a process cap per submission (RLIMIT_NPROC of its own uid or user namespace)")
         if self.namespaces:
@@ -271,6 +282,17 @@ def probe(uid=65534):
     else:
         mech.missing.append("private read-only file view: mounting is not permitted, instructor files "
                             "stay readable and the disk writable by student code")
+
+    try:
+        group = groups.Group.make(f"cnngrader-probe-{os.getpid()}", Limits())
+        if group is None:
+            mech.missing.append("control groups: " + groups.layout()[1] + "; memory is watched by polling instead, "
+                                "processes are capped by RLIMIT_NPROC")
+        else:
+            mech.cgroup = group.version
+            group.remove()
+    except OSError as err:
+        mech.missing.append(f"control groups: making one failed ({err}); memory is watched by polling instead")
 
     def drop():
         os.setgroups([])

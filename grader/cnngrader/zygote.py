@@ -21,7 +21,11 @@ import sys
 import time
 from dataclasses import asdict
 
-from cnngrader import protocol, runner, sandbox
+from cnngrader import groups, protocol, runner, sandbox
+
+
+class OverBudget(Exception):
+    """The submission's processes together used up its CPU time."""
 
 
 def warm_imports(threads=1):
@@ -133,12 +137,25 @@ class Warden:
         self.log = bytearray()
 
     def run(self):
+        """The reply for this request; the submission's control group and /proc handle are released."""
+        self.tree, self.group, self.memory_kills = groups.Tree(), None, 0
+        try:
+            return self._run()
+        finally:
+            if self.group is not None:
+                self.group.remove()
+            self.tree.close()
+
+    def _run(self):
         started = time.monotonic()
-        self.deadline = started + self.limits.wall
+        self.deadline, self.next_check = started + self.limits.wall, 0.0
         if not self.plan.mechanisms.get("mounts"):  # fallback: a throwaway folder on the host
             import tempfile
             self.plan.workdir = tempfile.mkdtemp(prefix="cnngrader-")
         try:
+            if self.plan.mechanisms.get("cgroup"):
+                self.group = groups.Group.make(f"cnngrader-{os.getpid()}", self.limits)
+            entry = self.group.entry() if self.group else []
             sandbox.isolate(self.plan, self.limits)
         except OSError as err:
             return {"status": "crashed", "reason": f"sandbox setup failed: {err}", "cells": [], "probes": None}
@@ -158,16 +175,18 @@ class Warden:
         init = os.fork()
         if init == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            groups.Group.join(entry)  # before any process of the submission exists
             _keep_only(0, 1, 2, cmd_r, res_w, log_w)
             sandbox.undumpable()
             _init(start_runner)
-        for fd in (cmd_r, res_w, log_w):
+        for fd in [cmd_r, res_w, log_w] + entry:
             os.close(fd)
         cells, probes, status, reason = [], None, "ok", ""
 
         def where():
             return (f"code cell {len(cells) + 1} of {len(self.cells)}" if len(cells) < len(self.cells)
                     else "the judge's calls of your functions")
+        cpu_spent = f"used its {self.limits.timeout:g} s of CPU time while running "
         try:
             for source in self.cells:
                 cells.append(self._ask({"cell": source}, _check_cell))
@@ -176,6 +195,8 @@ class Warden:
         except TimeoutError:
             status = "timeout"
             reason = f"stopped after {self.limits.wall:g} s of wall-clock time (the backstop) while running {where()}"
+        except OverBudget:
+            status, reason = "timeout", cpu_spent + where()
         except (EOFError, BrokenPipeError, OSError):
             status = "crashed"
         except protocol.FrameError as err:
@@ -185,7 +206,7 @@ class Warden:
         code = _reap(init, time.monotonic() + (1 if status != "ok" else 5))  # a dead runner: its own exit code
         self._drain()
         if status == "crashed" and code == 128 + signal.SIGXCPU:
-            status, reason = "timeout", f"used its {self.limits.timeout:g} s of CPU time while running {where()}"
+            status, reason = "timeout", cpu_spent + where()
         elif status == "crashed" and not reason:
             reason = f"the notebook's process died while running {where()}: {describe_exit(code)}"
         elif status == "ok" and code not in (0, None):
@@ -193,14 +214,23 @@ class Warden:
         if not self.plan.mechanisms.get("mounts"):
             import shutil
             shutil.rmtree(self.plan.workdir, ignore_errors=True)
-        return {"status": status, "reason": reason, "cells": cells, "probes": probes,
+        return {"status": status, "reason": reason, "cells": cells, "probes": probes, "notes": self._notes(),
                 "log": self.log.decode("utf-8", "replace")[-4000:], "seconds": time.monotonic() - started}
+
+    def _notes(self):
+        kills = self.memory_kills + (self.group.oom_kills() if self.group is not None else 0)
+        if not kills:
+            return []
+        return [f"its processes together went over the {self.limits.memory_mb} MB memory limit: "
+                f"{kills} process{'es were' if kills > 1 else ' was'} killed"]
 
     def _ask(self, message, check):
         protocol.send(self.cmd_w, message, self.ident)
         while True:
-            ready = select.select([self.res_r, self.log_r], [], [], max(0.0, self.deadline - time.monotonic()))[0]
-            if not ready:
+            self._police()
+            left = self.deadline - time.monotonic()
+            ready = select.select([self.res_r, self.log_r], [], [], max(0.0, min(groups.POLL, left)))[0]
+            if not ready and left <= groups.POLL:
                 raise TimeoutError
             if self.log_r in ready:
                 self._drain()
@@ -208,6 +238,23 @@ class Warden:
                 reply = protocol.receive(self.res_r, self.deadline, expect=self.ident)
                 check(reply)
                 return reply
+
+    def _police(self):
+        """Every groups.POLL seconds: the CPU time of all the submission's processes together against its
+        budget and, where no control group caps it, their memory (the largest process is killed)."""
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + groups.POLL
+        cpu, memory = self.tree.sample()
+        if cpu > self.limits.timeout + 2:  # a lone process meets its RLIMIT_CPU first
+            raise OverBudget
+        if self.group is None and sum(memory.values()) > self.limits.memory_mb * 2**20:
+            try:
+                os.kill(max(memory, key=memory.get), signal.SIGKILL)
+                self.memory_kills += 1
+            except OSError:
+                pass
 
     def _drain(self):
         while select.select([self.log_r], [], [], 0)[0]:
@@ -313,6 +360,8 @@ def serve(stdin_fd=0, stdout_fd=1):
                                 "cells": [], "probes": None}, ident)
         os.close(reply_r)
         os.waitpid(pid, 0)
+        if mechanisms.get("cgroup"):
+            groups.Group.clear(f"cnngrader-{pid}")
 
 
 if __name__ == "__main__":
