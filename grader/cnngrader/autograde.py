@@ -1,8 +1,8 @@
 """Autograde a class: audit and repair, sandboxed parallel execution, a trusted judge, nbgrader's book.
 
-1. **Prepare** (main thread): find each student's notebook, parse it (``invalid`` if it is not a
-   notebook), repair it against the release, store it as nbgrader's submission and sanitize it with
-   nbgrader's own preprocessors.
+1. **Prepare** (main thread, while the workers start): find each student's notebook, parse it
+   (``invalid`` if it is not a notebook), repair it against the release, store it as nbgrader's
+   submission and sanitize it with nbgrader's own preprocessors.
 2. **Key** (once per run): the judge draws the run's cases from the seed; the answer key's cells
    run in a sandbox and its functions answer every case.
 3. **Execute** (``--workers`` warm sandboxed fork servers, or a Dask cluster): each student's
@@ -10,7 +10,8 @@
    Test cells never run beside student code.
 4. **Judge and record** (main thread, as results arrive): the judge compares each student's data
    with the key's; an item whose code reaches borrowed code (``borrowing``, read from the
-   submission in step 1) scores 0; nbgrader's ``autograde`` stores the verdicts (``gradebook.Replay``).
+   submission in step 1) scores 0; ``gradebook.Book`` stores the verdicts in nbgrader's gradebook, one
+   transaction per student, and writes the autograded notebook.
 5. **Copies** (``similarity``): a submission near-identical to the answer key is flagged on its row
    (no penalty); near-identical pairs of students go to ``similarity.csv``.
 
@@ -18,10 +19,12 @@ Every student gets a row in ``grades.csv``; invalid or missing submissions are r
 gradebook so that no stale score survives a re-grade.
 """
 
+import itertools
 import os
 import secrets
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +33,7 @@ import nbformat
 from cnngrader import borrowing
 from cnngrader import repair as repairs
 from cnngrader import report, sandbox, similarity, submissions
-from cnngrader.gradebook import (CourseFolder, Outcome, forget, is_test_cell, pipeline, record, runs_in_sandbox,
-                                 sanitize)
+from cnngrader.gradebook import Book, CourseFolder, Outcome, is_test_cell, runs_in_sandbox
 from cnngrader.judge import Judge, KeyFailure
 from cnngrader.pool import Pool
 from cnngrader.report import Row
@@ -75,57 +77,25 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
     print(f"cnn-grader: grading {assignment} with run seed {seed}", file=sys.stderr)
     with course.gradebook() as gb:
         notebook_name = gb.find_assignment(assignment).notebooks[0].name
-    plan = sandbox.Plan(hide=_hidden_paths(course, directory, out))
-    probes = judge.probes()
-    rows, tasks, ran, borrowed, answers = {}, [], {}, {}, {}
-    for sub in submissions.find(directory, notebook_name):
-        row = rows[sub.student] = Row(sub.student, assignment, flags=list(sub.flags))
-        forget(course, assignment, sub.student)
-        if sub.path is None:
-            row.status, row.reason = "missing", sub.reason
-            continue
+    found = submissions.find(directory, notebook_name)
+    size = min(options.workers or os.cpu_count() or 1, max(sum(s.path is not None for s in found), 1))
+    with ThreadPoolExecutor(1) as starter, Book(course, assignment, notebook_name) as book:
+        starting = starter.submit(Pool, size, options.limits, options.dask_scheduler)  # warms up meanwhile
+        plan = sandbox.Plan(hide=_hidden_paths(course, directory, out))
+        rows, prepared = {}, {}
+        tasks = _prepare(book, found, release, judge, plan, options.limits, rows, prepared)
         try:
-            fixed = repairs.repair(repairs.load(sub.path), release)
-        except repairs.InvalidNotebook as err:
-            row.status, row.reason = "invalid", f"{sub.path.name}: {err}"
-            continue
-        row.flags += fixed.flags
-        answers[sub.student] = similarity.answers(fixed.notebook, release)
-        row.status = "repaired" if fixed.repaired or sub.flags else "graded"
-        target = course.path("submitted", sub.student, assignment)
-        target.mkdir(parents=True, exist_ok=True)
-        nbformat.write(fixed.notebook, target / f"{notebook_name}.ipynb")
-        try:
-            sane = sanitize(course, assignment, sub.student, notebook_name, fixed.notebook)
-        except Exception as err:  # nbgrader rejects what it cannot grade: say why
-            row.status, row.reason = "invalid", f"nbgrader could not read the notebook: {err}"
-            forget(course, assignment, sub.student)
-            continue
-        ran[sub.student] = [c.source for c in sane.cells if runs_in_sandbox(c)]
-        borrowed[sub.student] = borrowing.check(judge, [c for c in sane.cells if runs_in_sandbox(c)])
-        tasks.append({"student": sub.student, "cells": ran[sub.student], "probes": probes, "plan": plan,
-                      "limits": options.limits})
-    pool = Pool(min(options.workers or os.cpu_count() or 1, max(len(tasks), 1)), options.limits,
-                options.dask_scheduler)
-    for line in (pool.mechanisms.missing if pool.mechanisms is not None else []):
-        print(f"cnn-grader: WARNING sandbox fallback: {line}", file=sys.stderr)
-    api = course.api(Autograde={"autograde_preprocessors": pipeline()})
-    titles = {item.grade_id: item.title for item in judge.items}
-    bar = _progress(len(tasks), options.progress)
-    try:
-        judge.learn_key(pool.run({"student": "answer key", "cells": [c.source for c in key.cells if runs_in_sandbox(c)],
-                                  "probes": probes, "plan": plan, "limits": options.limits}))
-        for student, reply in (pool.submit_all(tasks) if tasks else []):
-            row = rows[student]
-            verdicts = borrowing.apply(judge.verdicts(reply), borrowed[student])
-            result = record(course, api, assignment, student, Outcome(ran[student], reply, verdicts, titles, seed))
-            _fill(row, reply, verdicts, result)
-            bar.update(1)
-    except KeyFailure as err:
-        raise SystemExit(f"cnn-grader: {assignment}: {err}. Fix the answer key in {solutions}; nobody was graded.")
-    finally:
-        bar.close()
-        pool.close()
+            early = []  # prepared while the workers start
+            while not starting.done() and (task := next(tasks, None)) is not None:
+                early.append(task)
+            _grade(starting.result(), book, judge, itertools.chain(early, tasks), prepared, rows, seed, key, plan,
+                   options, total=sum(s.path is not None for s in found))
+        except KeyFailure as err:
+            raise SystemExit(f"cnn-grader: {assignment}: {err}. Fix the answer key in {solutions}; nobody was graded.")
+        finally:
+            pool = starting.result()
+            pool.close()
+    answers = {student: p.answers for student, p in prepared.items()}
     for student, flag in similarity.key_flags(similarity.answers(key, release), answers).items():
         rows[student].flags.append(flag)   # copies are noticed, not penalised
     similarity.write(out / "similarity.csv", similarity.pairs(answers))
@@ -138,12 +108,78 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
     return result
 
 
+@dataclass
+class Prepared:
+    """One student's submission, ready to run: sanitized, read for borrowing and for copies."""
+
+    notebook: object     # the sanitized notebook
+    task: dict           # what the sandbox runs
+    borrowed: dict       # grade id -> why it reaches borrowed code (or None)
+    answers: dict        # the answer cells, for the similarity check
+
+
+def _prepare(book, found, release, judge, plan, limits, rows, prepared):
+    """Step 1, lazily: a row in ``rows`` for every student; for each gradable one a ``Prepared`` in
+    ``prepared``, and its task yielded (so that it runs while the next one is prepared)."""
+    probes = judge.probes()
+    for sub in found:
+        rows[sub.student] = Row(sub.student, book.assignment, flags=list(sub.flags))
+        book.forget(sub.student)
+    for sub in found:
+        row = rows[sub.student]
+        if sub.path is None:
+            row.status, row.reason = "missing", sub.reason
+            continue
+        try:
+            fixed = repairs.repair(repairs.load(sub.path), release)
+        except repairs.InvalidNotebook as err:
+            row.status, row.reason = "invalid", f"{sub.path.name}: {err}"
+            continue
+        row.flags += fixed.flags
+        row.status = "repaired" if fixed.repaired or sub.flags else "graded"
+        target = book.course.path("submitted", sub.student, book.assignment)
+        target.mkdir(parents=True, exist_ok=True)
+        nbformat.write(fixed.notebook, target / f"{book.notebook}.ipynb")
+        try:
+            sane = book.sanitize(sub.student, fixed.notebook)
+        except Exception as err:  # nbgrader rejects what it cannot grade: say why
+            row.status, row.reason = "invalid", f"nbgrader could not read the notebook: {err}"
+            book.forget(sub.student)
+            continue
+        cells = [c for c in sane.cells if runs_in_sandbox(c)]
+        task = {"student": sub.student, "cells": [c.source for c in cells], "probes": probes, "plan": plan,
+                "limits": limits}
+        prepared[sub.student] = Prepared(sane, task, borrowing.check(judge, cells),
+                                         similarity.answers(fixed.notebook, release))
+        yield task
+
+
+def _grade(pool, book, judge, tasks, prepared, rows, seed, key, plan, options, total):
+    """Steps 2-4: the answer key, then every submission run, judged and recorded as it finishes."""
+    for line in (pool.mechanisms.missing if pool.mechanisms is not None else []):
+        print(f"cnn-grader: WARNING sandbox fallback: {line}", file=sys.stderr)
+    titles = {item.grade_id: item.title for item in judge.items}
+    judge.learn_key(pool.run({"student": "answer key", "cells": [c.source for c in key.cells if runs_in_sandbox(c)],
+                              "probes": judge.probes(), "plan": plan, "limits": options.limits}))
+    bar = _progress(total, options.progress)
+    try:
+        for student, reply in pool.submit_all(tasks):
+            mine = prepared[student]
+            verdicts = borrowing.apply(judge.verdicts(reply), mine.borrowed)
+            result = book.record(student, mine.notebook, Outcome(mine.task["cells"], reply, verdicts, titles, seed))
+            _fill(rows[student], reply, verdicts, result)
+            bar.update(1)
+        bar.total = bar.n  # invalid notebooks were counted in the total, never run
+    finally:
+        bar.close()
+
+
 def _fill(row, reply, verdicts, result):
     """Score, status and reason of one student from what nbgrader recorded."""
     if isinstance(result, str):
         row.status, row.reason = "crashed", result
         return
-    row.score, row.max_score, recorded = result
+    row.score, row.max_score, recorded = result.score, result.max_score, result.cells
     if reply["status"] != "ok":
         row.status, row.reason = reply["status"], reply["reason"]
         log = reply.get("log", "").strip()

@@ -3,9 +3,10 @@
 ``CourseFolder`` is nbgrader's course directory used by cnn-grader (a copy of the sources, the
 generated release, submissions, autograded notebooks, feedback and the gradebook, SQLite by
 default or any ``db_url``), configured by the course's one ``grader/nbgrader_config.py``.
-``record`` runs nbgrader's own autograde with its ``Execute`` step replaced by ``Replay``: the
-outputs of the answer cells come from the sandbox, the outputs of the test cells are the judge's
-verdicts, and nbgrader computes and stores the scores as it always does.
+``Book`` does what ``nbgrader autograde`` does for one student, with one gradebook session for the
+whole run and one transaction per student: nbgrader's sanitizing preprocessors, then ``replay`` in
+place of its ``Execute`` (answer cells get the sandbox's outputs, test cells the judge's verdicts),
+its output preprocessors, and the scores by nbgrader's own ``determine_grade``.
 """
 
 import copy
@@ -15,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                    NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec)
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
+                                    OverwriteCells, OverwriteKernelspec)
 from traitlets.config import Config
 
 from cnngrader.release import api_for, course_config
@@ -101,38 +104,24 @@ def _differs(a, b):
     return bool(mismatch or errors) or any(_differs(a / d, b / d) for d in cmp.common_dirs)
 
 
-def sanitize(course, assignment, student, notebook_name, nb):
-    """nbgrader's own clean-up of a submission: locked cells restored, outputs and ids reset."""
-    resources = {"nbgrader": {"db_url": course.db_url, "assignment": assignment, "student": student,
-                              "notebook": notebook_name,
-                              "course_id": course.course_id},
-                 "unique_key": notebook_name}
-    config = course.config()
-    for pp in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
-        nb, resources = pp(config=config).preprocess(nb, resources)
-    return nb
-
-
-def forget(course, assignment, student):
-    """Remove every trace of an earlier grade for this student (no stale score survives)."""
-    with course.gradebook() as gb:
-        try:
-            gb.remove_submission(assignment, student)
-        except MissingEntry:
-            pass
-    for step in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(course.path(step, student, assignment), ignore_errors=True)
-
-
 @dataclass
 class Outcome:
-    """What ``Replay`` writes into one student's notebook."""
+    """What one student's graded notebook shows."""
 
     cells: list          # sources of the cells that ran in the sandbox
     reply: dict          # the sandbox's reply
     verdicts: dict       # grade id -> (points, message) from the judge
     titles: dict         # grade id -> the item's title
     seed: int
+
+
+@dataclass
+class Recorded:
+    """What nbgrader stored for one student."""
+
+    score: float
+    max_score: float
+    cells: dict          # grade id -> (score, max score) of the auto-graded cells
 
 
 def verdict_outputs(title, points, message, seed):
@@ -146,57 +135,99 @@ def verdict_outputs(title, points, message, seed):
                                               f"run, seed {seed})"])]
 
 
-class Replay(NbGraderPreprocessor):
-    """Stands in for nbgrader's ``Execute``: sandbox outputs for answer cells, verdicts for tests."""
-
-    results = {}  # student -> Outcome
-
-    def preprocess(self, nb, resources):
-        outcome = self.results[resources["nbgrader"]["student"]]
-        ran = [c for c in nb.cells if runs_in_sandbox(c)]
-        if [c.source for c in ran] != outcome.cells:
-            raise RuntimeError("the notebook nbgrader sanitized differs from the one executed")
-        reply = outcome.reply
-        stopped = reply.get("reason") or "an earlier cell stopped the notebook"
-        for index, cell in enumerate(ran):
-            if index < len(reply["cells"]):
-                cell.outputs = [nbformat.from_dict(o) for o in reply["cells"][index]["outputs"]]
-                cell.execution_count = reply["cells"][index]["execution_count"]
-            else:
-                cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=stopped,
-                                                       traceback=[f"NotRun: {stopped}"])]
-        for cell in nb.cells:
-            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if is_test_cell(cell):
-                points, message = outcome.verdicts[gid]
-                cell.outputs = verdict_outputs(outcome.titles[gid], points, message, outcome.seed)
-            elif gid == "scorecard":
-                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
-                    "(the score card runs in your own notebook; at grading each test cell shows the judge's verdict)\n"))]
-        return nb, resources
+def replay(nb, outcome):
+    """Stands in for nbgrader's ``Execute``: sandbox outputs for answer cells, verdicts for test cells."""
+    ran = [c for c in nb.cells if runs_in_sandbox(c)]
+    if [c.source for c in ran] != outcome.cells:
+        raise RuntimeError("the notebook nbgrader sanitized differs from the one executed")
+    reply = outcome.reply
+    stopped = reply.get("reason") or "an earlier cell stopped the notebook"
+    for index, cell in enumerate(ran):
+        if index < len(reply["cells"]):
+            cell.outputs = [nbformat.from_dict(o) for o in reply["cells"][index]["outputs"]]
+            cell.execution_count = reply["cells"][index]["execution_count"]
+        else:
+            cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=stopped,
+                                                   traceback=[f"NotRun: {stopped}"])]
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if is_test_cell(cell):
+            points, message = outcome.verdicts[gid]
+            cell.outputs = verdict_outputs(outcome.titles[gid], points, message, outcome.seed)
+        elif gid == "scorecard":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
+                "(the score card runs in your own notebook; at grading each test cell shows the judge's verdict)\n"))]
 
 
-def pipeline():
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import AssignLatePenalties, IgnorePattern, LimitOutput, SaveAutoGrades
-    return [Replay, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-            AssignLatePenalties, CheckCellMetadata]
+class Book:
+    """nbgrader's gradebook, open for a whole grading run. Per student: ``forget`` an earlier grade,
+    ``sanitize`` the submission with nbgrader's own preprocessors, ``record`` its verdicts in one
+    transaction, scored by nbgrader's own rules, and write the autograded notebook."""
 
+    def __init__(self, course, assignment, notebook_name):
+        self.course, self.assignment, self.notebook = course, assignment, notebook_name
+        self.gb = course.gradebook()
+        config = course.config()
+        self.sanitizers = [pp(config=config) for pp in (ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                                          OverwriteCells, CheckCellMetadata)]
+        self.finishers = [pp(config=config) for pp in (IgnorePattern, ClearMetadataPreprocessor, LimitOutput)]
 
-def record(course, api, assignment, student, outcome):
-    """Store one student's grades through nbgrader; ``(score, max_score, {grade id: (score, max)})``,
-    or an error message when nbgrader refused."""
-    Replay.results[student] = outcome
-    try:
-        result = api.autograde(assignment, student, force=True, create=True)
-    finally:
-        Replay.results.pop(student, None)
-    if not result["success"]:
-        forget(course, assignment, student)
-        text = (result.get("error") or result.get("log", "")).strip().splitlines()
-        return f"nbgrader failed to record the grade: {text[-1][:300] if text else 'no message'}"
-    with course.gradebook() as gb:
-        submission = gb.find_submission(assignment, student)
-        cells = {g.name: (float(g.score), float(g.max_score)) for nb in submission.notebooks for g in nb.grades
-                 if g.auto_score is not None}
-        return float(submission.score), float(submission.max_score), cells
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.gb.close()
+
+    def _resources(self, student):
+        return {"nbgrader": {"db_url": self.course.db_url, "assignment": self.assignment, "student": student,
+                             "notebook": self.notebook, "course_id": self.course.course_id},
+                "unique_key": self.notebook}
+
+    def forget(self, student):
+        """Remove every trace of an earlier grade for this student (no stale score survives)."""
+        try:
+            self.gb.remove_submission(self.assignment, student)
+        except MissingEntry:
+            pass
+        for step in ("submitted", "autograded", "feedback"):
+            shutil.rmtree(self.course.path(step, student, self.assignment), ignore_errors=True)
+
+    def sanitize(self, student, nb):
+        """nbgrader's own clean-up of a submission: locked cells restored, outputs and ids reset."""
+        resources = self._resources(student)
+        for pp in self.sanitizers:
+            nb, resources = pp(nb, resources)
+        return nb
+
+    def record(self, student, sane, outcome):
+        """Store one student's grades (a ``Recorded``), or the reason nbgrader refused them."""
+        nb = copy.deepcopy(sane)
+        resources = self._resources(student)
+        try:
+            replay(nb, outcome)
+            for pp in self.finishers:
+                nb, resources = pp(nb, resources)
+            self.gb.update_or_create_student(student)
+            submission = self.gb.update_or_create_submission(self.assignment, student)
+            book = next(n for n in submission.notebooks if n.name == self.notebook)
+            grades, comments = {g.name: g for g in book.grades}, {c.name: c for c in book.comments}
+            for cell in nb.cells:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if utils.is_grade(cell):  # as nbgrader's SaveAutoGrades: a manual score asks for review
+                    grade = grades[gid]
+                    grade.auto_score = utils.determine_grade(cell)[0]
+                    grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+                if utils.is_solution(cell) or utils.is_task(cell):
+                    unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
+                    comments[gid].auto_comment = "No response." if unchanged and not utils.is_task(cell) else None
+            self.gb.db.commit()
+            cells = {g.name: (float(g.score), float(g.max_score)) for g in book.grades if g.auto_score is not None}
+            recorded = Recorded(float(submission.score), float(submission.max_score), cells)
+        except Exception as err:  # nbgrader refused: no half-stored grade stays
+            self.gb.db.rollback()
+            self.forget(student)
+            return f"nbgrader failed to record the grade: {type(err).__name__}: {str(err)[:300]}"
+        folder = self.course.path("autograded", student, self.assignment)
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / f"{self.notebook}.ipynb")
+        return recorded

@@ -5,11 +5,12 @@ A worker that stops answering is replaced, and only that task is reported as ``c
 """
 
 import fcntl
+import itertools
 import os
 import queue
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 
 from cnngrader.worker import WarmWorker
 
@@ -46,7 +47,9 @@ class Pool:
         # One torch/OpenMP thread per notebook: GNU OpenMP is not fork-safe once the zygote has
         # used it (a 2-thread runner was seen deadlocked on a futex); parallelism comes from workers.
         limits.threads = 1
-        self.size = size
+        self.size, self.free = size, queue.Queue()
+        for slot in range(size):
+            self.free.put(slot)
         self.first_uid, self.lock = uid_block()
         if dask_scheduler:
             from distributed import Client
@@ -76,28 +79,29 @@ class Pool:
             return _crashed(str(err))
 
     def submit_all(self, tasks):
-        """Yield (student, reply) as executions finish."""
-        if self.client is not None:
-            from distributed import as_completed as dask_completed
-            futures = {self.client.submit(execute_remote, t, pure=False): t["student"] for t in tasks}
-            for future in dask_completed(futures):
-                yield futures[future], future.result()
-            return
-        free = queue.Queue()
-        for slot in range(self.size):
-            free.put(slot)
+        """Yield (student, reply) as executions finish. ``tasks`` is consumed lazily, one more than the
+        workers can run at a time: when it is a generator, the next submission is prepared (in this
+        thread) while the others run."""
+        done, running, tasks = queue.Queue(), 0, iter(tasks)
+        with ThreadPoolExecutor(self.size) as local:
+            while True:
+                for task in itertools.islice(tasks, max(0, self.size + 1 - running)):
+                    future = (self.client.submit(execute_remote, task, pure=False) if self.client is not None
+                              else local.submit(self._run_free, task))
+                    future.add_done_callback(lambda f, student=task["student"]: done.put((student, f)))
+                    running += 1
+                if not running:
+                    return
+                student, future = done.get()
+                running -= 1
+                yield student, future.result()
 
-        def run(task):
-            slot = free.get()
-            try:
-                return self._run_local(slot, task)
-            finally:
-                free.put(slot)
-
-        with ThreadPoolExecutor(self.size) as pool:
-            futures = {pool.submit(run, t): t["student"] for t in tasks}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+    def _run_free(self, task):
+        slot = self.free.get()
+        try:
+            return self._run_local(slot, task)
+        finally:
+            self.free.put(slot)
 
     def close(self):
         for w in self.workers:
