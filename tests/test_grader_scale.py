@@ -76,16 +76,25 @@ def postgres():
 
 
 def test_dask_fan_out(small_class):
-    """Notebooks run as tasks on a local Dask cluster, in the same sandbox; the judge stays local."""
+    """Notebooks run as tasks on a local Dask cluster, in the same sandbox, with the same budgets for all
+    of a submission's processes together; the judge stays local."""
     distributed = pytest.importorskip("distributed")
     from cnngrader.pool import stop_remote_worker
     tmp, solutions = small_class
+    subs = tmp / "dask-subs"
+    demo.build_class("ps1", tmp / "dask-prep", solutions, subs, kinds={"hostile_fanout", "hostile_hog"})
+    for student in EXPECTED:
+        shutil.copytree(tmp / "subs" / student, subs / student)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        rows = autograde("ps1", tmp / "subs", tmp / "out", course_dir=tmp / "course", solutions=solutions,
-                         options=Options(dask_scheduler=client, limits=Limits(timeout=30), seed=3))
+        rows = autograde("ps1", subs, tmp / "out", course_dir=tmp / "course", solutions=solutions,
+                         options=Options(dask_scheduler=client, limits=Limits(timeout=10), seed=3))
         client.run(stop_remote_worker)
-    assert {r.student: (r.status, r.score) for r in rows} == EXPECTED
+    graded = {r.student: r for r in rows}
+    assert {s: (graded[s].status, graded[s].score) for s in EXPECTED} == EXPECTED
+    assert (graded["hostile_fanout"].status, graded["hostile_fanout"].score) == ("graded", FULL)
+    assert "went over the 2048 MB memory limit" in graded["hostile_fanout"].reason
+    assert graded["hostile_hog"].status == "timeout" and "used its 10 s of CPU time" in graded["hostile_hog"].reason
 
 
 def test_postgresql_gradebook(small_class, postgres):

@@ -22,8 +22,13 @@ _ids = itertools.count(1)
 
 def minimal_environment(private):
     """What the fork server needs to run, and nothing of the instructor's (``private``: a folder
-    for matplotlib's and IPython's caches)."""
-    env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "LANG": "C.UTF-8",
+    for matplotlib's and IPython's caches; the course's datasets are made once, in the grader's cache)."""
+    try:
+        from cnncourse.data import cache_dir
+        datasets = str(cache_dir())
+    except OSError:  # no writable home: made again by each fork server
+        datasets = private
+    env = {"CNNCOURSE_CACHE": datasets, "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "LANG": "C.UTF-8",
            "HOME": private, "MPLCONFIGDIR": private, "IPYTHONDIR": private, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYTHONUNBUFFERED": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}

@@ -26,16 +26,10 @@ def mnist1d(seed=42, cache=True, **overrides):
     ``y_test`` (1000,), ``t`` (40,) positions, ``templates`` (the 10 clean digit shapes).
     ``overrides`` change the generator's arguments (e.g. ``num_samples=10000``).
     """
-    from mnist1d.data import get_dataset_args, make_dataset
+    from mnist1d.data import make_dataset
 
-    args = get_dataset_args()
-    args.seed = seed
-    for key, value in overrides.items():
-        if not hasattr(args, key):
-            raise TypeError(f"mnist1d has no dataset argument {key!r}")
-        setattr(args, key, value)
-    tag = "_".join(f"{k}={v}" for k, v in sorted(vars(args).items()) if k != "seed")
-    path = cache_dir() / f"mnist1d_seed{seed}_{hashlib.sha1(tag.encode()).hexdigest()[:10]}.npz" if cache else None
+    args = _mnist1d_args(seed, overrides)
+    path = mnist1d_file(seed, **overrides) if cache else None
     if path is not None and path.exists():
         with np.load(path) as stored:
             return {k: stored[k] for k in stored.files}
@@ -49,6 +43,25 @@ def mnist1d(seed=42, cache=True, **overrides):
     if path is not None:
         _save_atomically(path, data)
     return data
+
+
+def _mnist1d_args(seed, overrides):
+    from mnist1d.data import get_dataset_args
+
+    args = get_dataset_args()
+    args.seed = seed
+    for key, value in overrides.items():
+        if not hasattr(args, key):
+            raise TypeError(f"mnist1d has no dataset argument {key!r}")
+        setattr(args, key, value)
+    return args
+
+
+def mnist1d_file(seed=42, **overrides):
+    """The file in the cache that holds ``mnist1d(seed, **overrides)``."""
+    args = _mnist1d_args(seed, overrides)
+    tag = "_".join(f"{k}={v}" for k, v in sorted(vars(args).items()) if k != "seed")
+    return cache_dir() / f"mnist1d_seed{seed}_{hashlib.sha1(tag.encode()).hexdigest()[:10]}.npz"
 
 
 def _save_atomically(path, arrays):
