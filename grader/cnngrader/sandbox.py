@@ -27,7 +27,7 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 38, 4
+PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 38, 4, 36
 
 WORK = "/tmp/work"  # the working copy, as the student's code sees it
 
@@ -218,6 +218,11 @@ def confine(plan, limits, baseline_vm):
         os.setuid(plan.uid)
     if not mech.get("namespaces"):
         os.setsid()  # fallback: at least a process group to kill
+
+
+def subreaper():
+    """Orphaned descendants of this process become its children (not init's): none leaves its tree."""
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def undumpable():

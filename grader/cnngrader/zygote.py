@@ -155,11 +155,14 @@ class Warden:
     def run(self):
         """The reply for this request; the submission's control group and /proc handle are released."""
         self.tree, self.group, self.memory_kills = groups.Tree(), None, 0
+        sandbox.subreaper()
         try:
             return self._run()
         finally:
             if self.group is not None:
                 self.group.remove()
+            for pid in self.tree.sample()[1]:  # without a PID namespace: what escaped its process group
+                sandbox.kill_tree(pid)
             self.tree.close()
 
     def _run(self):
