@@ -62,6 +62,7 @@ def _child(fds, code):
     return pid
 
 
+@pytest.mark.root
 @pytest.mark.skipif(groups.layout()[0] is None, reason="no writable control group here (an ordinary user)")
 def test_a_group_caps_the_memory_of_all_its_processes_and_is_removed():
     group = groups.Group.make(f"cnngrader-test-{os.getpid()}", Limits(memory_mb=300, processes=8))
