@@ -1,13 +1,17 @@
-"""A warm fork server runs a notebook in its sandbox: the course's datasets are already in its cache."""
+"""A warm fork server runs a notebook in its sandbox: the course's datasets are already in its cache,
+and a control group that cannot be made leaves the memory watchdog in its place, with a note."""
 
 import hashlib
+import subprocess
 import sys
+import time
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
 from cnncourse import data
-from cnngrader import sandbox
+from cnngrader import groups, protocol, sandbox
 from cnngrader.worker import WarmWorker
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"), pytest.mark.slow,
@@ -26,3 +30,34 @@ def test_each_sandbox_finds_mnist1d_in_its_empty_cache(tmp_path):
     assert reply["status"] == "ok", reply
     expected = hashlib.sha1(np.ascontiguousarray(data.mnist1d()["x"]).tobytes()).hexdigest()
     assert reply["cells"][0]["outputs"][0]["text"].strip() == f"['{data.mnist1d_file().name}'] {expected}"
+
+
+FULL_PARENT = """
+import errno, os
+from cnngrader import groups, zygote
+make = groups.Group.make
+def full(name, limits):  # the probe's group is made; every notebook's group fails as in a full parent
+    if name.startswith("cnngrader-probe-"):
+        return make(name, limits)
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+groups.Group.make = full
+zygote.serve()
+"""
+
+
+@pytest.mark.root
+@pytest.mark.skipif(groups.layout()[0] is None, reason="no writable control group here (an ordinary user)")
+def test_a_control_group_that_cannot_be_made_leaves_the_watchdog_and_says_so(tmp_path):
+    server = subprocess.Popen([sys.executable, "-c", FULL_PARENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        protocol.send(server.stdin.fileno(), {"threads": 1, "uid": 60000, "backstop": 120})
+        assert protocol.receive(server.stdout.fileno(), time.monotonic() + 120)["mechanisms"]["cgroup"]
+        request = {"id": 1, "cells": ["print(6 * 7)"], "probes": [], "limits": asdict(sandbox.Limits(timeout=10)),
+                   "plan": asdict(sandbox.Plan(hide=[str(tmp_path)]))}
+        protocol.send(server.stdin.fileno(), request, 1)
+        reply = protocol.receive(server.stdout.fileno(), time.monotonic() + 120, expect=1)
+    finally:
+        server.kill()
+        server.wait()
+    assert reply["status"] == "ok" and reply["cells"][0]["outputs"][0]["text"] == "42\n"
+    assert reply["notes"] == ["no control group for this notebook (No space left on device): its memory was watched"]

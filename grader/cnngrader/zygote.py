@@ -154,7 +154,7 @@ class Warden:
 
     def run(self):
         """The reply for this request; the submission's control group and /proc handle are released."""
-        self.tree, self.group, self.memory_kills = groups.Tree(), None, 0
+        self.tree, self.group, self.memory_kills, self.notes = groups.Tree(), None, 0, []
         sandbox.subreaper()
         try:
             return self._run()
@@ -171,9 +171,12 @@ class Warden:
         if not self.plan.mechanisms.get("mounts"):  # fallback: a throwaway folder on the host
             import tempfile
             self.plan.workdir = tempfile.mkdtemp(prefix="cnngrader-")
-        try:
-            if self.plan.mechanisms.get("cgroup"):
+        if self.plan.mechanisms.get("cgroup"):
+            try:
                 self.group = groups.Group.make(f"cnngrader-{os.getpid()}", self.limits)
+            except OSError as err:  # e.g. the parent group is full: the watchdog stands in, and says so
+                self.notes.append(f"no control group for this notebook ({err.strerror}): its memory was watched")
+        try:
             entry = self.group.entry() if self.group else []
             sandbox.isolate(self.plan, self.limits)
         except OSError as err:
@@ -239,9 +242,9 @@ class Warden:
     def _notes(self):
         kills = self.memory_kills + (self.group.oom_kills() if self.group is not None else 0)
         if not kills:
-            return []
-        return [f"its processes together went over the {self.limits.memory_mb} MB memory limit: "
-                f"{kills} process{'es were' if kills > 1 else ' was'} killed"]
+            return self.notes
+        return self.notes + [f"its processes together went over the {self.limits.memory_mb} MB memory limit: "
+                             f"{kills} process{'es were' if kills > 1 else ' was'} killed"]
 
     def _ask(self, message, check):
         protocol.send(self.cmd_w, message, self.ident)
