@@ -23,6 +23,8 @@ import importlib
 import importlib.util
 import types
 
+from cnngrader.cellcode import parse
+
 DYNAMIC = {"__import__": "__import__", "eval": "eval", "exec": "exec", "compile": "compile",
            "globals": "globals()", "vars": "vars()", "setattr": "setattr", "delattr": "delattr",
            "get_ipython": "get_ipython()", "__builtins__": "__builtins__", "__loader__": "__loader__",
@@ -154,7 +156,7 @@ class _Reader(ast.NodeVisitor):
         if _magic(call):
             name, line = _magic(call)
             if name in CODE_MAGICS:
-                tree = _parse(line)
+                tree = parse(line)
                 for stmt in tree.body if tree else []:
                     self.visit(stmt)
             elif name not in HARMLESS_MAGICS:
@@ -172,19 +174,6 @@ def _magic(call):
             and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
         return call.args[0].value, call.args[-1].value
     return None
-
-
-def _parse(source):
-    """The module AST of an IPython cell (magics become calls), or None when it does not parse."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        source = TransformerManager().transform_cell(source)
-    except Exception:  # IPython missing or the cell does not transform: parse it as it is
-        pass
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None  # it fails in the notebook too, and defines nothing
 
 
 def _bound_names(stmt):
@@ -228,7 +217,7 @@ class Program:
         self.everywhere = Node(False)   # top-level code the reader cannot follow: it reaches every item
         self.patches = {}         # module path -> statements that assign it (``np.mean = ...``)
         for source, trusted in cells:
-            tree = _parse(source)
+            tree = parse(source)
             for stmt in tree.body if tree else []:
                 self._statement(stmt, trusted)
 
@@ -372,7 +361,7 @@ def _judge(program, roots, allowed, forbidden):
 
 def course_modules(source):
     """The ``cnncourse`` modules a cell imports or names (any import form), for the repair flags."""
-    tree = _parse(source)
+    tree = parse(source)
     found = set()
     for sub in ast.walk(tree) if tree else []:
         if isinstance(sub, ast.Import):

@@ -11,6 +11,7 @@ its output preprocessors, and the scores by nbgrader's own ``determine_grade``.
 
 import copy
 import filecmp
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,10 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader import utils
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
-                                    OverwriteCells, OverwriteKernelspec)
+from nbgrader.api import BaseCell, Grade, Gradebook, MissingEntry
+from nbgrader.nbgraderformat import MetadataValidator
+from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
+                                    OverwriteKernelspec)
 from traitlets.config import Config
 
 from cnngrader.release import api_for, course_config
@@ -159,6 +161,22 @@ def replay(nb, outcome):
                 "(the score card runs in your own notebook; at grading each test cell shows the judge's verdict)\n"))]
 
 
+class KnownMetadata(MetadataValidator):
+    """nbgrader's own metadata check (what its ``CheckCellMetadata`` runs), remembering the cells it
+    found valid: the release's cells recur in every submission and its JSON-schema check per cell is
+    a tenth of a student's grading time. Notebook-wide checks (duplicate grade ids) still run each time."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.valid = set()
+
+    def validate_cell(self, cell):
+        key = (cell.cell_type, json.dumps(cell.metadata.get("nbgrader"), sort_keys=True))
+        if key not in self.valid:
+            super().validate_cell(cell)
+            self.valid.add(key)
+
+
 class Book:
     """nbgrader's gradebook, open for a whole grading run. Per student: ``forget`` an earlier grade,
     ``sanitize`` the submission with nbgrader's own preprocessors, ``record`` its verdicts in one
@@ -169,7 +187,8 @@ class Book:
         self.gb = course.gradebook()
         config = course.config()
         self.sanitizers = [pp(config=config) for pp in (ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                                          OverwriteCells, CheckCellMetadata)]
+                                                          OverwriteCells)]
+        self.metadata = KnownMetadata()
         self.finishers = [pp(config=config) for pp in (IgnorePattern, ClearMetadataPreprocessor, LimitOutput)]
 
     def __enter__(self):
@@ -197,6 +216,7 @@ class Book:
         resources = self._resources(student)
         for pp in self.sanitizers:
             nb, resources = pp(nb, resources)
+        self.metadata.validate_nb(nb)
         return nb
 
     def record(self, student, sane, outcome):
@@ -221,7 +241,9 @@ class Book:
                     unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
                     comments[gid].auto_comment = "No response." if unchanged and not utils.is_task(cell) else None
             self.gb.db.commit()
-            cells = {g.name: (float(g.score), float(g.max_score)) for g in book.grades if g.auto_score is not None}
+            stored = self.gb.db.query(BaseCell.name, Grade.score, Grade.max_score).join(Grade.cell).filter(
+                Grade.notebook_id == book.id, Grade.auto_score.isnot(None))  # one query, not two a cell
+            cells = {name: (float(score), float(top)) for name, score, top in stored}
             recorded = Recorded(float(submission.score), float(submission.max_score), cells)
         except Exception as err:  # nbgrader refused: no half-stored grade stays
             self.gb.db.rollback()

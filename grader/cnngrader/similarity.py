@@ -18,22 +18,12 @@ import ast
 import csv
 from dataclasses import dataclass
 
+from cnngrader.cellcode import parse
+
 THRESHOLD = 0.9          # similarity at which a pair is reported
 MIN_TOKENS = 60          # cells shorter than this (normalised) do not count
 MIN_CELLS = 2            # at least this many telling cells in common before anything is said
 SHINGLE = 5
-
-
-def _parse(source):
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        source = TransformerManager().transform_cell(source)
-    except Exception:
-        pass
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
 
 
 class _Canonical(ast.NodeTransformer):
@@ -89,7 +79,7 @@ class _Canonical(ast.NodeTransformer):
 
 def tokens(source):
     """The normalised token sequence of a cell (empty when it does not parse)."""
-    tree = _parse(source)
+    tree = parse(source)
     if tree is None:
         return ()
     tree = _Canonical().visit(tree)
