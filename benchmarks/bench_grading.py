@@ -8,7 +8,9 @@ measure the sandbox's overhead.
 
 A whole cnn-grader run includes starting the warm workers and running the answer key once; the
 *marginal* time per submission leaves those out: the class is graded again twice as large, and
-(T(2n) - T(n)) / n is what each further submission costs. The 2-worker speed-up is reported both
+(T(2n) - T(n)) / n is what each further submission costs. Each cnn-grader run is repeated (3 times,
+once with --quick; 1 and 2 workers interleaved, each in a fresh course folder) and the medians of
+the whole times and of the marginal times are reported. The 2-worker speed-up is reported both
 ways. The 100-student projection is T(n) + (100 - n) x the marginal time at 2 workers. For ps2 the
 grader's overhead is the marginal time at 1 worker against the notebooks' own compute: a whole and
 a half-done notebook of the class run in a warm IPython shell (the fork server's, one thread), judge
@@ -16,6 +18,7 @@ and test cells left out.
 """
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+REPEATS = 3  # cnn-grader runs of each size and worker count; medians are reported
 
 
 def _class(tmp, count, assignment):
@@ -128,20 +132,24 @@ def _doubled(tmp, subs):
     return bigger
 
 
-def _measure(assignment, count, overhead):
+def _measure(assignment, count, overhead, repeats):
     note = f"{count} {assignment} submissions, {os.cpu_count()} cores"
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         subs = _class(tmp, count, assignment)
         bigger = _doubled(tmp, subs)
         plain = _say(f"{assignment}: plain nbgrader", _plain_nbgrader(tmp, subs, assignment), count)
-        runs, marginal = {}, {}
-        for workers in (1, 2):
-            runs[workers] = _say(f"{assignment}: cnn-grader, {workers} worker(s)",
-                                 _cnngrader(tmp, subs, workers, f"w{workers}", assignment), count)
-            twice = _say(f"{assignment}: cnn-grader, {workers} worker(s), {2 * count} submissions",
-                         _cnngrader(tmp, bigger, workers, f"w{workers}x2", assignment), 2 * count)
-            marginal[workers] = (twice - runs[workers]) / count
+        whole, extra = {1: [], 2: []}, {1: [], 2: []}
+        for attempt in range(repeats):  # 1 and 2 workers interleaved: a drifting load hits both
+            for workers in (1, 2):
+                once = _say(f"{assignment}: cnn-grader, {workers} worker(s)",
+                            _cnngrader(tmp, subs, workers, f"w{workers}r{attempt}", assignment), count)
+                twice = _say(f"{assignment}: cnn-grader, {workers} worker(s), {2 * count} submissions",
+                             _cnngrader(tmp, bigger, workers, f"w{workers}x2r{attempt}", assignment), 2 * count)
+                whole[workers].append(once)
+                extra[workers].append((twice - once) / count)
+        runs = {w: statistics.median(whole[w]) for w in whole}
+        marginal = {w: statistics.median(extra[w]) for w in extra}
         bare = (_say(f"{assignment}: cnn-grader, 1 worker, no isolation",
                      _cnngrader(tmp, subs, 1, "bare", assignment, False), count) if overhead else None)
         own = _own_compute(sorted(subs.glob("*/*.ipynb"))[:2]) if not overhead else None  # a whole and a half
@@ -177,7 +185,8 @@ def _measure(assignment, count, overhead):
 
 
 def run(quick=False):
-    return _measure("ps1", 8 if quick else 40, True) + _measure("ps2", 2 if quick else 8, False)
+    repeats = 1 if quick else REPEATS
+    return _measure("ps1", 8 if quick else 40, True, repeats) + _measure("ps2", 2 if quick else 8, False, repeats)
 
 
 if __name__ == "__main__":
