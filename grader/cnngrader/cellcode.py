@@ -2,21 +2,30 @@
 
 Every reader of student code (borrowing, repair flags, similarity) parses through here. IPython's
 transformation is the slow part and most cells recur in every submission (the release's own code),
-so its result is remembered per source text; each caller still gets a fresh tree of its own.
+so its result is remembered per source text; each caller still gets a fresh tree of its own. Only
+cells of ordinary length are remembered: a hostile class's huge cells cannot pile up in memory.
 """
 
 import ast
 from functools import lru_cache
 
+REMEMBERED_UP_TO = 10_000  # characters; the course's cells are far shorter
 
-@lru_cache(maxsize=8192)
-def python_source(source):
-    """The Python IPython compiles for a cell (the text as it is without IPython, or if it will not transform)."""
+
+def _transform(source):
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         return TransformerManager().transform_cell(source)
-    except Exception:
+    except Exception:  # IPython missing or the cell does not transform: it is compiled as it is
         return source
+
+
+_remembered = lru_cache(maxsize=1024)(_transform)
+
+
+def python_source(source):
+    """The Python IPython compiles for a cell."""
+    return _remembered(source) if len(source) <= REMEMBERED_UP_TO else _transform(source)
 
 
 def parse(source):

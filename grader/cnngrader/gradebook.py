@@ -163,8 +163,9 @@ def replay(nb, outcome):
 
 class KnownMetadata(MetadataValidator):
     """nbgrader's own metadata check (what its ``CheckCellMetadata`` runs), remembering the cells it
-    found valid: the release's cells recur in every submission and its JSON-schema check per cell is
-    a tenth of a student's grading time. Notebook-wide checks (duplicate grade ids) still run each time."""
+    found valid: the release's cells recur in every submission, and its JSON-schema check per cell was
+    about a tenth of the grader's own work per student. Notebook-wide checks (duplicate grade ids) still
+    run each time."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -1,0 +1,24 @@
+"""Cells are parsed as IPython runs them; only cells of ordinary length are remembered."""
+
+import ast
+
+from cnngrader import cellcode
+
+
+def test_magics_become_calls_and_each_caller_gets_its_own_tree():
+    first, second = cellcode.parse("%time x = 1"), cellcode.parse("%time x = 1")
+    call = first.body[0].value
+    assert isinstance(call, ast.Call) and call.func.attr == "run_line_magic"
+    assert first is not second
+    assert cellcode.parse("def broken(:") is None
+
+
+def test_a_huge_cell_is_parsed_but_not_kept():
+    cellcode._remembered.cache_clear()
+    huge = "x = 1\n" * (cellcode.REMEMBERED_UP_TO // 6 + 1)
+    assert len(cellcode.parse(huge).body) == cellcode.REMEMBERED_UP_TO // 6 + 1
+    assert cellcode._remembered.cache_info().currsize == 0
+    cellcode.parse("y = 2")
+    cellcode.parse("y = 2")
+    info = cellcode._remembered.cache_info()
+    assert (info.currsize, info.hits) == (1, 1)
