@@ -15,6 +15,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -178,6 +179,52 @@ class KnownMetadata(MetadataValidator):
             self.valid.add(key)
 
 
+class StoredRelease:
+    """The release notebook as nbgrader stored it in the gradebook, read once per run. nbgrader's
+    ``OverwriteCells`` and ``OverwriteKernelspec`` open a new gradebook for every notebook and query it
+    for every cell (a third of the grader's own work per student); here they look up this copy."""
+
+    def __init__(self, gb, assignment, notebook):
+        stored = gb.find_notebook(notebook, assignment)
+        self.kernelspec = json.loads(stored.kernelspec) if stored.kernelspec else None
+        self.source_cells = {c.name: SimpleNamespace(name=c.name, cell_type=c.cell_type, locked=c.locked,
+                                                     checksum=c.checksum, source=c.source)
+                             for c in stored.source_cells}
+        self.grade_cells = {c.name: SimpleNamespace(name=c.name, max_score=c.max_score) for c in stored.grade_cells}
+
+    def find_source_cell(self, name, notebook, assignment):
+        return self._find(self.source_cells, name)
+
+    def find_graded_cell(self, name, notebook, assignment):
+        return self._find(self.grade_cells, name)
+
+    @staticmethod
+    def _find(cells, name):
+        if name not in cells:
+            raise MissingEntry()
+        return cells[name]
+
+
+class StoredOverwriteCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, cell by cell by its own rules, asking the run's ``StoredRelease``
+    (missing cells were put back by ``repair`` already)."""
+
+    def preprocess(self, nb, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.gradebook = resources["stored_release"]
+        return super(OverwriteCells, self).preprocess(nb, resources)  # per cell, without a new gradebook
+
+
+class StoredOverwriteKernelspec(OverwriteKernelspec):
+    """nbgrader's ``OverwriteKernelspec``: the release's kernelspec replaces the submission's."""
+
+    def preprocess(self, nb, resources):
+        if resources["stored_release"].kernelspec:
+            nb.metadata["kernelspec"] = copy.deepcopy(resources["stored_release"].kernelspec)
+        return nb, resources
+
+
 class Book:
     """nbgrader's gradebook, open for a whole grading run. Per student: ``forget`` an earlier grade,
     ``sanitize`` the submission with nbgrader's own preprocessors, ``record`` its verdicts in one
@@ -186,9 +233,10 @@ class Book:
     def __init__(self, course, assignment, notebook_name):
         self.course, self.assignment, self.notebook = course, assignment, notebook_name
         self.gb = course.gradebook()
+        self.release = StoredRelease(self.gb, assignment, notebook_name)
         config = course.config()
-        self.sanitizers = [pp(config=config) for pp in (ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                                          OverwriteCells)]
+        self.sanitizers = [pp(config=config) for pp in (ClearOutput, DeduplicateIds, StoredOverwriteKernelspec,
+                                                          StoredOverwriteCells)]
         self.metadata = KnownMetadata()
         self.finishers = [pp(config=config) for pp in (IgnorePattern, ClearMetadataPreprocessor, LimitOutput)]
 
@@ -201,7 +249,7 @@ class Book:
     def _resources(self, student):
         return {"nbgrader": {"db_url": self.course.db_url, "assignment": self.assignment, "student": student,
                              "notebook": self.notebook, "course_id": self.course.course_id},
-                "unique_key": self.notebook}
+                "unique_key": self.notebook, "stored_release": self.release}
 
     def forget(self, student):
         """Remove every trace of an earlier grade for this student (no stale score survives)."""
