@@ -112,7 +112,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
 class Prepared:
     """One student's submission, ready to run: sanitized, read for borrowing and for copies."""
 
-    notebook: object     # the sanitized notebook
+    notebook: object     # the sanitized notebook (None once recorded and written)
     task: dict           # what the sandbox runs
     borrowed: dict       # grade id -> why it reaches borrowed code (or None)
     answers: dict        # the answer cells, for the similarity check
@@ -167,6 +167,7 @@ def _grade(pool, book, judge, tasks, prepared, rows, seed, key, plan, options, t
             mine = prepared[student]
             verdicts = borrowing.apply(judge.verdicts(reply), mine.borrowed)
             result = book.record(student, mine.notebook, Outcome(mine.task["cells"], reply, verdicts, titles, seed))
+            mine.notebook = None  # written out: a class's outputs are not held until the end
             _fill(rows[student], reply, verdicts, result)
             bar.update(1)
         bar.total = bar.n  # invalid notebooks were counted in the total, never run

@@ -233,6 +233,7 @@ class Book:
     def __init__(self, course, assignment, notebook_name):
         self.course, self.assignment, self.notebook = course, assignment, notebook_name
         self.gb = course.gradebook()
+        self.gb.db().expire_on_commit = False  # the release's rows stay loaded from student to student
         self.release = StoredRelease(self.gb, assignment, notebook_name)
         config = course.config()
         self.sanitizers = [pp(config=config) for pp in (ClearOutput, DeduplicateIds, StoredOverwriteKernelspec,
@@ -268,9 +269,9 @@ class Book:
         self.metadata.validate_nb(nb)
         return nb
 
-    def record(self, student, sane, outcome):
-        """Store one student's grades (a ``Recorded``), or the reason nbgrader refused them."""
-        nb = copy.deepcopy(sane)
+    def record(self, student, nb, outcome):
+        """Store one student's grades (a ``Recorded``), or the reason nbgrader refused them. ``nb``, the
+        sanitized submission, is filled in place and written as the autograded notebook."""
         resources = self._resources(student)
         try:
             replay(nb, outcome)
