@@ -20,7 +20,8 @@ from types import SimpleNamespace
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader import utils
-from nbgrader.api import BaseCell, Grade, Gradebook, MissingEntry
+from nbgrader.api import (BaseCell, Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment,
+                          SubmittedNotebook)
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec)
@@ -185,7 +186,7 @@ class StoredRelease:
     for every cell (a third of the grader's own work per student); here they look up this copy."""
 
     def __init__(self, gb, assignment, notebook):
-        stored = gb.find_notebook(notebook, assignment)
+        self.notebook = stored = gb.find_notebook(notebook, assignment)  # kept loaded: no expiry on commit
         self.kernelspec = json.loads(stored.kernelspec) if stored.kernelspec else None
         self.source_cells = {c.name: SimpleNamespace(name=c.name, cell_type=c.cell_type, locked=c.locked,
                                                      checksum=c.checksum, source=c.source)
@@ -269,6 +270,30 @@ class Book:
         self.metadata.validate_nb(nb)
         return nb
 
+    def _store(self, student, nb):
+        """The student's submission as nbgrader's ``add_submission`` lays it out (a grade for each graded
+        cell, a comment for each answer), filled in as its ``SaveAutoGrades`` fills it, in one transaction."""
+        grades, comments = {}, {}
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if utils.is_grade(cell):  # a cell the autograder cannot score asks for review
+                score = utils.determine_grade(cell)[0]
+                grades[gid] = {"auto_score": score, "needs_manual_grade": score is None}
+            if utils.is_solution(cell) or utils.is_task(cell):
+                unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
+                comments[gid] = {"auto_comment": "No response." if unchanged and not utils.is_task(cell) else None}
+        release = self.release.notebook
+        submission = SubmittedAssignment(assignment=release.assignment,
+                                         student=self.gb.db.get(Student, student) or Student(id=student))
+        book = SubmittedNotebook(notebook=release, assignment=submission)
+        for cell in release.grade_cells + release.task_cells:
+            Grade(cell_id=cell.id, notebook=book, **grades.get(cell.name, {}))
+        for cell in release.solution_cells + release.task_cells:
+            Comment(cell_id=cell.id, notebook=book, **comments.get(cell.name, {}))
+        self.gb.db.add(submission)
+        self.gb.db.commit()
+        return book
+
     def record(self, student, nb, outcome):
         """Store one student's grades (a ``Recorded``), or the reason nbgrader refused them. ``nb``, the
         sanitized submission, is filled in place and written as the autograded notebook."""
@@ -277,24 +302,11 @@ class Book:
             replay(nb, outcome)
             for pp in self.finishers:
                 nb, resources = pp(nb, resources)
-            self.gb.update_or_create_student(student)
-            submission = self.gb.update_or_create_submission(self.assignment, student)
-            book = next(n for n in submission.notebooks if n.name == self.notebook)
-            grades, comments = {g.name: g for g in book.grades}, {c.name: c for c in book.comments}
-            for cell in nb.cells:
-                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-                if utils.is_grade(cell):  # as nbgrader's SaveAutoGrades: a manual score asks for review
-                    grade = grades[gid]
-                    grade.auto_score = utils.determine_grade(cell)[0]
-                    grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-                if utils.is_solution(cell) or utils.is_task(cell):
-                    unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
-                    comments[gid].auto_comment = "No response." if unchanged and not utils.is_task(cell) else None
-            self.gb.db.commit()
+            book = self._store(student, nb)
             stored = self.gb.db.query(BaseCell.name, Grade.score, Grade.max_score).join(Grade.cell).filter(
                 Grade.notebook_id == book.id, Grade.auto_score.isnot(None))  # one query, not two a cell
             cells = {name: (float(score), float(top)) for name, score, top in stored}
-            recorded = Recorded(float(submission.score), float(submission.max_score), cells)
+            recorded = Recorded(float(book.assignment.score), float(book.assignment.max_score), cells)
         except Exception as err:  # nbgrader refused: no half-stored grade stays
             self.gb.db.rollback()
             self.forget(student)

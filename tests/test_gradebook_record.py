@@ -1,0 +1,90 @@
+"""``Book.record`` stores a student in one transaction, yet leaves exactly the rows nbgrader's own
+``add_submission`` and ``SaveAutoGrades`` leave: the same scores, reviews and comments per cell."""
+
+import shutil
+
+import nbformat
+import pytest
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import SaveAutoGrades
+
+from cnngrader import demo
+from cnngrader.gradebook import Book, CourseFolder, Outcome, runs_in_sandbox
+
+
+def _graded_markdown(grade_id, text, points=1, task=False):
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata["nbgrader"] = {"grade": not task, "solution": not task, "task": task, "locked": task,
+                                 "grade_id": grade_id, "schema_version": 3, "points": points}
+    return cell
+
+
+@pytest.fixture(scope="module")
+def solutions(root, tmp_path_factory):
+    """The mini set plus what ps2 has and mini lacks: a manually graded answer (two of them), a task."""
+    folder = tmp_path_factory.mktemp("solutions")
+    shutil.copytree(root / "tests/fixtures/solutions/mini", folder / "mini")
+    nb = nbformat.read(folder / "mini/mini.ipynb", as_version=4)
+    nb.cells += [_graded_markdown("explain", "### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
+                 _graded_markdown("explain_more", "### BEGIN SOLUTION\nMore.\n### END SOLUTION"),
+                 _graded_markdown("task_plot", "Plot the squares.", points=2, task=True)]
+    nbformat.write(nb, folder / "mini/mini.ipynb")
+    return folder
+
+
+def _outcome(nb, wrong):
+    """What the sandbox and the judge would return: every cell ran, ``wrong`` test cells failed."""
+    ran = [c.source for c in nb.cells if runs_in_sandbox(c)]
+    reply = {"status": "ok", "cells": [{"outputs": [], "execution_count": i + 1} for i in range(len(ran))]}
+    verdicts = {c.metadata["nbgrader"]["grade_id"]: (0 if c.metadata["nbgrader"]["grade_id"] in wrong else 1, "m")
+                for c in nb.cells if c.cell_type == "code" and c.metadata["nbgrader"].get("grade")}
+    return Outcome(ran, reply, verdicts, {gid: gid for gid in verdicts}, seed=1)
+
+
+def _rows(gb, student):
+    book = gb.find_submission_notebook("mini", "mini", student)
+    return ({g.name: (g.auto_score, g.manual_score, g.needs_manual_grade, g.max_score) for g in book.grades},
+            {c.name: (c.auto_comment, c.manual_comment) for c in book.comments},
+            (book.score, book.max_score, book.needs_manual_grade))
+
+
+def test_record_leaves_the_rows_nbgrader_leaves(solutions, tmp_path):
+    ours, theirs = CourseFolder(tmp_path / "ours", solutions), CourseFolder(tmp_path / "theirs", solutions)
+    release = ours.prepare("mini")
+    theirs.prepare("mini")
+    key = demo.answer_key(ours.source("mini"))
+    students = {"all_right": demo.solved(release, key),
+                "half": demo.solved(release, key, keep={"double", "explain"})}
+    with Book(ours, "mini", "mini") as book, theirs.gradebook() as gb:
+        for student, nb in students.items():
+            book.forget(student)
+            sane = book.sanitize(student, nb)
+            recorded = book.record(student, sane, _outcome(sane, wrong={"test_square"} if student == "half" else ()))
+            graded = nbformat.read(ours.path("autograded", student, "mini") / "mini.ipynb", as_version=4)
+
+            gb.update_or_create_student(student)
+            gb.add_submission("mini", student)
+            SaveAutoGrades()(graded, {"nbgrader": {"db_url": theirs.db_url, "assignment": "mini",
+                                                   "notebook": "mini", "student": student}})
+            assert _rows(book.gb, student) == _rows(gb, student)
+            assert recorded.score == gb.find_submission("mini", student).score
+        grades, comments, _ = _rows(book.gb, "half")
+    assert grades["test_square"][0] == 0 and grades["test_double"][0] == 2
+    assert grades["explain"][2] and not grades["explain_more"][2]     # answered: review; untouched: 0, no review
+    assert comments["explain_more"][0] == "No response." and comments["explain"][0] is None
+    assert "task_plot" in grades and "task_plot" in comments
+
+
+def test_a_refused_record_leaves_no_trace(solutions, tmp_path):
+    course = CourseFolder(tmp_path / "course", solutions)
+    release = course.prepare("mini")
+    nb = demo.solved(release, demo.answer_key(course.source("mini")))
+    with Book(course, "mini", "mini") as book:
+        sane = book.sanitize("s1", nb)
+        book.gb.update_or_create_student("s1")
+        book.gb.add_submission("mini", "s1")  # left by another process: the insert must fail
+        reason = book.record("s1", sane, _outcome(sane, wrong=()))
+        assert reason.startswith("nbgrader failed to record the grade: IntegrityError")
+        with pytest.raises(MissingEntry):
+            book.gb.find_submission("mini", "s1")
+    assert not course.path("autograded", "s1", "mini").exists()
