@@ -1,13 +1,13 @@
 """Grading rate: cnn-grader (warm sandboxed workers, trusted judge) next to plain sequential nbgrader.
 
-The same class of submissions (correct and half-done answers alternating; ps1: 40, ps2: 8, or 8
-and 2 with --quick) is graded several ways in one run: plain ``nbgrader autograde`` (one process, a
+The same class of submissions (correct and half-done answers alternating, each answer cell signed
+with a comment of its own; ps1: 40, ps2: 8, or 8 and 2 with --quick) is graded several ways in one run: plain ``nbgrader autograde`` (one process, a
 Jupyter kernel per notebook, the visible checks as tests), cnn-grader with 1 and 2 workers, and for
 ps1 cnn-grader with 1 worker and the namespace/mount/uid isolation switched off (rlimits only) to
 measure the sandbox's overhead.
 
 A whole cnn-grader run includes starting the warm workers and running the answer key once; the
-*marginal* time per submission leaves those out: the class is graded again twice as large, and
+*marginal* time per submission leaves those out: a class twice as large is graded too, and
 (T(2n) - T(n)) / n is what each further submission costs. Each cnn-grader run is repeated (3 times,
 once with --quick; 1 and 2 workers interleaved, each in a fresh course folder) and the medians of
 the whole times and of the marginal times are reported. The 2-worker speed-up is reported both
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3  # cnn-grader runs of each size and worker count; medians are reported
 
 
-def _class(tmp, count, assignment):
+def _class(tmp, count, assignment, folder="subs"):
     from cnngrader import demo
     from cnngrader.gradebook import CourseFolder
 
@@ -40,9 +40,12 @@ def _class(tmp, count, assignment):
     source = course.source(assignment)
     key = demo.answer_key(source)
     half = set(list(key)[: len(key) // 2])
-    subs = tmp / "subs"
+    subs = tmp / folder
     for i in range(count):
         nb = demo.solved(release, key, keep=None if i % 2 == 0 else half)
+        for cell in nb.cells:  # each student's own text: no cache sees the same answer twice
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source += f"\n# s{i:03d}"
         (subs / f"s{i:03d}").mkdir(parents=True)
         nbformat.write(nb, subs / f"s{i:03d}" / f"{assignment}.ipynb")
     return subs
@@ -122,22 +125,12 @@ def _say(what, seconds, count):
     return seconds
 
 
-def _doubled(tmp, subs):
-    """The class again, twice as large (the same notebooks under new names)."""
-    import shutil
-    bigger = tmp / "subs2"
-    for folder in subs.iterdir():
-        for copy in (folder.name, f"{folder.name}b"):
-            shutil.copytree(folder, bigger / copy)
-    return bigger
-
-
 def _measure(assignment, count, overhead, repeats):
     note = f"{count} {assignment} submissions, {os.cpu_count()} cores"
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         subs = _class(tmp, count, assignment)
-        bigger = _doubled(tmp, subs)
+        bigger = _class(tmp, 2 * count, assignment, "subs2")  # the same mix, twice as many
         plain = _say(f"{assignment}: plain nbgrader", _plain_nbgrader(tmp, subs, assignment), count)
         whole, extra = {1: [], 2: []}, {1: [], 2: []}
         for attempt in range(repeats):  # 1 and 2 workers interleaved: a drifting load hits both
