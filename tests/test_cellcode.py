@@ -1,8 +1,11 @@
-"""Cells are parsed as IPython runs them; only cells of ordinary length are remembered."""
+"""Cells are parsed as IPython runs them; only cells of ordinary length are remembered; code too deep
+to read is reported."""
 
 import ast
 
-from cnngrader import cellcode
+import pytest
+
+from cnngrader import cellcode, similarity
 
 
 def test_magics_become_calls_and_each_caller_gets_its_own_tree():
@@ -22,3 +25,11 @@ def test_a_huge_cell_is_parsed_but_not_kept():
     cellcode.parse("y = 2")
     info = cellcode._remembered.cache_info()
     assert (info.currsize, info.hits) == (1, 1)
+
+
+def test_code_too_deep_to_read_is_reported_not_taken_as_broken():
+    deep = "x = " + "+".join(["1"] * 5000)
+    with pytest.raises(cellcode.TOO_DEEP):
+        cellcode.parse(deep)
+    assert cellcode.parse("x = (") is None              # a syntax error fails in the notebook too
+    assert similarity.tokens(deep) == ()                 # nothing to compare, no crash

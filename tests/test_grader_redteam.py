@@ -134,6 +134,10 @@ def graded(root, tmp_path_factory):
         if cell.source.startswith("def conv1d("):
             cell.source = cell.source.replace('    """One-channel', '    import sys; print("debug", file=sys.stderr)\n    """One-channel', 1)
     people["h_stderr"] = honest_stderr
+    # right answers beside code too deep for the grader's parser, which runs once the limit is raised:
+    # what the grader cannot read, it cannot clear of borrowing
+    people["m_too_deep"] = _with_cell(_with_cell(correct, "import sys\nsys.setrecursionlimit(100_000)", first + 1),
+                                      "x = " + "+".join(["1"] * 5000) + "\nprint('deep code ran', x)", first + 2)
     people["h_big_display"] = _with_cell(correct, "from IPython.display import HTML, display\n"
                                          "display(HTML('<p>' + 'x' * 12_000_000 + '</p>'))\nprint('displayed')", first + 1)
     for student in ("correct", "blank"):
@@ -194,6 +198,15 @@ def test_a_forged_or_malformed_frame_fails_only_its_sender(graded):
         row = rows[f"m_{attack}"]
         assert row.status in ("crashed", "graded") and row.score == 0, row
     assert "malformed" in rows["m_pipe_writer"].reason or rows["m_pipe_writer"].status == "graded"
+
+
+def test_code_too_deep_to_read_earns_nothing_and_stops_nobody(graded):
+    rows, tmp = graded
+    row = rows["m_too_deep"]
+    assert "deep code ran 5000" in outputs(tmp, "m_too_deep")      # it did run in the sandbox
+    assert row.score == 0 and "could not be read (RecursionError)" in row.reason, row
+    assert any("nested too deeply for the grader to read" in flag for flag in row.flags), row
+    assert (rows["z_correct"].score, rows["z_correct"].status) == (FULL, "graded")
 
 
 def test_honest_students_are_not_hurt(graded):

@@ -23,7 +23,7 @@ import importlib
 import importlib.util
 import types
 
-from cnngrader.cellcode import parse
+from cnngrader.cellcode import TOO_DEEP, parse
 
 DYNAMIC = {"__import__": "__import__", "eval": "eval", "exec": "exec", "compile": "compile",
            "globals": "globals()", "vars": "vars()", "setattr": "setattr", "delattr": "delattr",
@@ -387,7 +387,7 @@ def check(judge, notebook_cells):
     calls = {gid: sorted({c.get("call") or c.get("get") for c in cases}) for gid, cases in judge.cases.items()}
     try:
         return verdicts(cells, judge.items, getattr(judge.module, "ALLOWED", ()), calls)
-    except (RecursionError, MemoryError, ValueError) as err:   # code too odd to read: say so, never crash
+    except (*TOO_DEEP, ValueError) as err:   # code too odd to read: say so, never crash
         return {item.grade_id: f"borrowing check: the code could not be read ({type(err).__name__})"
                 for item in judge.items}
 

@@ -28,8 +28,14 @@ def python_source(source):
     return _remembered(source) if len(source) <= REMEMBERED_UP_TO else _transform(source)
 
 
+# Code nested deeper than the grader reads (a raised recursion limit lets it run in the sandbox):
+# never taken as harmless.
+TOO_DEEP = (RecursionError, MemoryError)
+
+
 def parse(source):
-    """A new module AST of a cell, or None when it does not parse (it fails in the notebook too)."""
+    """A new module AST of a cell, or None when it does not parse (it fails in the notebook too).
+    Raises one of ``TOO_DEEP`` for code nested too deeply to read; each caller says what that means."""
     try:
         return ast.parse(python_source(source))
     except (SyntaxError, ValueError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from cnngrader import borrowing
+from cnngrader.cellcode import TOO_DEEP
 
 GRADED_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
 
@@ -210,7 +211,12 @@ def suspicious(nb):
             hit = re.search(pattern, cell.source)
             if hit:
                 flags.append(f"suspicious: cell {index + 1} {what} ({hit.group(0).strip()!r})")
-        used = borrowing.course_modules(cell.source)
+        try:
+            used = borrowing.course_modules(cell.source)
+        except TOO_DEEP:
+            flags.append(f"suspicious: cell {index + 1} is nested too deeply for the grader to read; "
+                         "every graded item scores 0 (look at the notebook)")
+            continue
         if used:
             flags.append(f"borrowing: cell {index + 1} uses the lectures' reference code ({', '.join(used)}); "
                          "graded items whose code reaches it score 0")

@@ -18,7 +18,7 @@ import ast
 import csv
 from dataclasses import dataclass
 
-from cnngrader.cellcode import parse
+from cnngrader.cellcode import TOO_DEEP, parse
 
 THRESHOLD = 0.9          # similarity at which a pair is reported
 MIN_TOKENS = 60          # cells shorter than this (normalised) do not count
@@ -78,12 +78,14 @@ class _Canonical(ast.NodeTransformer):
 
 
 def tokens(source):
-    """The normalised token sequence of a cell (empty when it does not parse)."""
-    tree = parse(source)
-    if tree is None:
+    """The normalised token sequence of a cell (empty when it does not parse or is too deep to read)."""
+    try:
+        tree = parse(source)
+        if tree is None:
+            return ()
+        text = ast.dump(_Canonical().visit(tree), annotate_fields=False, include_attributes=False)
+    except TOO_DEEP:
         return ()
-    tree = _Canonical().visit(tree)
-    text = ast.dump(tree, annotate_fields=False, include_attributes=False)
     for ch in "(),[]=":
         text = text.replace(ch, " ")
     return tuple(text.split())
