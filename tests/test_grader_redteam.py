@@ -138,6 +138,15 @@ def graded(root, tmp_path_factory):
     # what the grader cannot read, it cannot clear of borrowing
     people["m_too_deep"] = _with_cell(_with_cell(correct, "import sys\nsys.setrecursionlimit(100_000)", first + 1),
                                       "x = " + "+".join(["1"] * 5000) + "\nprint('deep code ran', x)", first + 2)
+    # an answer nested deeper than any reader of the grader recurses (the notebook raised its own limit)
+    deep = _with_cell(blank, "import sys\nsys.setrecursionlimit(100_000)", first + 1)
+    deep.cells[first].source = deep.cells[first].source.replace(
+        "raise NotImplementedError()", "d = 0\n    for _ in range(3000):\n        d = [d]\n    return d")
+    people["m_deep_answer"] = deep
+    people["h_deep_display"] = _with_cell(correct, "import sys\nsys.setrecursionlimit(100_000)\nd = 1\n"
+                                          "for _ in range(3000):\n    d = [d]\nfrom IPython.display import display\n"
+                                          "display({'application/json': d, 'text/plain': 'deep'}, raw=True)\n"
+                                          "print('displayed')", first + 1)
     people["h_big_display"] = _with_cell(correct, "from IPython.display import HTML, display\n"
                                          "display(HTML('<p>' + 'x' * 12_000_000 + '</p>'))\nprint('displayed')", first + 1)
     for student in ("correct", "blank"):
@@ -200,6 +209,12 @@ def test_a_forged_or_malformed_frame_fails_only_its_sender(graded):
     assert "malformed" in rows["m_pipe_writer"].reason or rows["m_pipe_writer"].status == "graded"
 
 
+def test_an_answer_too_deep_to_judge_is_reported_not_a_worker_crash(graded):
+    rows, _ = graded
+    row = rows["m_deep_answer"]
+    assert (row.status, row.score) == ("graded", 0) and "the answer could not be read" in row.reason, row
+
+
 def test_code_too_deep_to_read_earns_nothing_and_stops_nobody(graded):
     rows, tmp = graded
     row = rows["m_too_deep"]
@@ -216,6 +231,9 @@ def test_honest_students_are_not_hurt(graded):
     assert (big.score, big.status) == (FULL, "graded"), big
     text = outputs(tmp, "h_big_display")
     assert "was left out" in text and "displayed" in text
+    deep = rows["h_deep_display"]  # an output too deep to store is left out, the rest of the notebook kept
+    assert (deep.score, deep.status) == (FULL, "graded"), deep
+    assert "levels deep was left out" in outputs(tmp, "h_deep_display") and "displayed" in outputs(tmp, "h_deep_display")
 
 
 def test_endless_loop_runs_out_of_cpu_time(graded):

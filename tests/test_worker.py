@@ -61,3 +61,23 @@ def test_a_control_group_that_cannot_be_made_leaves_the_watchdog_and_says_so(tmp
         server.wait()
     assert reply["status"] == "ok" and reply["cells"][0]["outputs"][0]["text"] == "42\n"
     assert reply["notes"] == ["no control group for this notebook (No space left on device): its memory was watched"]
+
+
+def _nested(depth):
+    value = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_the_warden_passes_on_nothing_nested_deeper_than_the_grader_reads():
+    from cnngrader import zygote
+    fine = {"output_type": "display_data", "data": {"application/json": _nested(50)}, "metadata": {}}
+    deep = {"output_type": "display_data", "data": {"application/json": _nested(3000)}, "metadata": {}}
+    cell = {"outputs": [fine, deep], "execution_count": 1}
+    zygote._check_cell(cell)
+    assert cell["outputs"][0] is fine and "levels deep was left out" in cell["outputs"][1]["text"]
+    probes = {"probes": [{"value": _nested(20)}, {"value": _nested(3000)}]}
+    zygote._check_probes(2)(probes)
+    assert probes["probes"][0] == {"value": _nested(20)} and "too deep to be judged" in probes["probes"][1]["error"]
+    assert not protocol.too_deep(_nested(protocol.DEPTH - 1)) and protocol.too_deep(_nested(protocol.DEPTH))

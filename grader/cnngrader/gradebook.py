@@ -307,11 +307,11 @@ class Book:
                 Grade.notebook_id == book.id, Grade.auto_score.isnot(None))  # one query, not two a cell
             cells = {name: (float(score), float(top)) for name, score, top in stored}
             recorded = Recorded(float(book.assignment.score), float(book.assignment.max_score), cells)
+            folder = self.course.path("autograded", student, self.assignment)
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, folder / f"{self.notebook}.ipynb")
         except Exception as err:  # nbgrader refused: no half-stored grade stays
             self.gb.db.rollback()
             self.forget(student)
             return f"nbgrader failed to record the grade: {type(err).__name__}: {str(err)[:300]}"
-        folder = self.course.path("autograded", student, self.assignment)
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, folder / f"{self.notebook}.ipynb")
         return recorded

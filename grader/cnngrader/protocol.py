@@ -16,6 +16,7 @@ import time
 MAGIC = b"CNG1"
 HEADER = struct.Struct("!4sQI")
 LIMIT = 64 * 2**20       # largest frame accepted (bytes of JSON)
+DEPTH = 100              # deepest nesting of an output or an answer passed on (the readers recurse)
 
 
 class FrameError(ValueError):
@@ -73,6 +74,20 @@ def receive(fd, deadline=None, expect=None, limit=LIMIT):
         return json.loads(body)
     except (ValueError, RecursionError):
         raise FrameError("a frame whose body is not JSON") from None
+
+
+def too_deep(value):
+    """Whether decoded JSON nests deeper than ``DEPTH`` (looked at without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
 
 
 def read_raw(fd, buffer, deadline=None, limit=LIMIT):

@@ -295,6 +295,9 @@ def _check_cell(reply):
         raise protocol.FrameError("a cell reply without a list of outputs")
     if not isinstance(reply.get("execution_count"), (int, type(None))):
         raise protocol.FrameError("a cell reply with a bad execution count")
+    reply["outputs"] = [{"output_type": "stream", "name": "stderr", "text": (
+        f"[cnn-grader: an output nested more than {protocol.DEPTH} levels deep was left out]\n")}
+        if protocol.too_deep(o) else o for o in outputs]
 
 
 def _check_probes(count):
@@ -302,6 +305,8 @@ def _check_probes(count):
         probes = reply.get("probes") if isinstance(reply, dict) else None
         if not isinstance(probes, list) or len(probes) != count or not all(isinstance(p, dict) for p in probes):
             raise protocol.FrameError(f"a probe reply without {count} results")
+        reply["probes"] = [{"error": f"the answer nests more than {protocol.DEPTH} levels deep: too deep to be judged"}
+                           if protocol.too_deep(p) else p for p in probes]
     return check
 
 
