@@ -146,3 +146,28 @@ def test_collect_lms_download(tmp_path):
     assert [r[0] for r in unknown] == ["Copy of ps1.ipynb"]  # reported, not dropped silently
     assert not (tmp_path / "evil.ipynb").exists()
     assert (tmp_path / "subs" / "collect_report.csv").exists()
+
+
+def test_a_notebook_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(submissions, "MAX_NOTEBOOK", 1000)
+    path = tmp_path / "ps1.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1\n" * 500)]), path)
+    with pytest.raises(repair.InvalidNotebook, match="a notebook may have: the student clears its outputs"):
+        repair.load(path)
+
+
+def test_collect_reports_files_over_the_size_limit_and_extracts_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(submissions, "MAX_NOTEBOOK", 1000)
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("ps1_jdoe_attempt_2026-10-01-10-00-00.ipynb", "{}")
+        z.writestr("ps1_bomb_attempt_2026-10-01-10-00-00.ipynb", " " * 50_000)  # compresses to a few bytes
+    rows = submissions.collect("ps1", archive, tmp_path / "subs")
+    assert sorted(p.name for p in (tmp_path / "subs").iterdir() if p.is_dir()) == ["jdoe"]
+    [skipped] = [r for r in rows if r[2] == "skipped"]
+    assert "bomb" in skipped[0] and "a notebook may have" in skipped[3]
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "ps1_big_attempt_1.ipynb").write_text(" " * 5000)
+    rows = submissions.collect("ps1", folder, tmp_path / "subs2")
+    assert [r[2] for r in rows] == ["skipped"] and "a notebook may have" in rows[0][3]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from cnngrader import borrowing
+from cnngrader import borrowing, submissions
 from cnngrader.cellcode import TOO_DEEP
 
 GRADED_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
@@ -36,7 +36,10 @@ class Repair:
 
 def load(path):
     """Read a submitted file as a notebook, or raise ``InvalidNotebook`` with the reason."""
-    raw = path.read_bytes()
+    with open(path, "rb") as f:
+        raw = f.read(submissions.MAX_NOTEBOOK + 1)  # a huge file is never read whole
+    if len(raw) > submissions.MAX_NOTEBOOK:
+        raise InvalidNotebook(submissions.too_large(path.stat().st_size))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

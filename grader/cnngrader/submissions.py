@@ -14,6 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+MAX_NOTEBOOK = 100 * 2**20  # bytes; a notebook with its outputs is rarely over 20 MB
+
+
+def too_large(size):
+    """Why a file of ``size`` bytes is not read (None when it may be)."""
+    if size <= MAX_NOTEBOOK:
+        return None
+    return (f"the file is {size / 2**20:,.0f} MB, over the {MAX_NOTEBOOK / 2**20:.0f} MB a notebook may have: "
+            "the student clears its outputs (Edit > Clear Outputs of All Cells), saves and submits again")
+
+
 @dataclass
 class Submission:
     student: str
@@ -105,27 +116,42 @@ def _student_of(relative, assignment):
     return None, "the file name names no student"
 
 
+def _unzip(source, folder):
+    """Extract an archive into ``folder`` (nothing outside it); members over the size limit are only
+    reported (a compressed upload of whitespace does not fill the disk). Returns the report rows."""
+    rows = []
+    with zipfile.ZipFile(source) as archive:
+        for member in archive.infolist():
+            target = (folder / member.filename).resolve()
+            if folder.resolve() not in target.parents or member.is_dir():
+                continue
+            if why := too_large(member.file_size):  # zipfile stops at the declared size
+                rows.append([member.filename, "", "skipped", why])
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(member) as data, open(target, "wb") as out:
+                shutil.copyfileobj(data, out)
+    return rows
+
+
 def collect(assignment, source, dest):
     """Sort an LMS download (zip or folder) into ``dest/<student>/``; returns the report rows."""
     source, dest = Path(source), Path(dest)
     with tempfile.TemporaryDirectory() as tmp:
         if source.is_file() and zipfile.is_zipfile(source):
-            with zipfile.ZipFile(source) as archive:
-                for member in archive.infolist():
-                    target = (Path(tmp) / member.filename).resolve()
-                    if Path(tmp).resolve() in target.parents and not member.is_dir():
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(archive.read(member))
-            root = Path(tmp)
+            root, rows = Path(tmp), _unzip(source, Path(tmp))
         elif source.is_dir():
-            root = source
+            root, rows = source, []
         else:
             raise SystemExit(f"collect: {source} is neither a folder nor a zip file")
-        chosen, rows = {}, []
+        chosen = {}
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             relative = path.relative_to(root)
             if path.suffix != ".ipynb" or ".ipynb_checkpoints" in relative.parts:
                 rows.append([str(relative), "", "skipped", "not a notebook"])
+                continue
+            if why := too_large(path.stat().st_size):
+                rows.append([str(relative), "", "skipped", why])
                 continue
             student, when = _student_of(relative, assignment)
             if student is None:
