@@ -15,8 +15,8 @@ ways. The 100-student projection is T(n) + (100 - n) x the marginal time at 2 wo
 repeat the machine's own ceiling for two workers is measured: a pure-Python loop in two processes at
 once against one (cores shared with other guests give less than 2). For ps2 the grader's overhead is
 the marginal time at 1 worker against the notebooks' own compute measured in the same repeat: a
-whole and a half-done notebook of the class run in a warm IPython shell (the fork server's, one
-thread), judge and test cells left out.
+whole and a half-done notebook of the class run top to bottom (a learner's Run All, visible checks
+included) in a warm IPython shell (the fork server's, one thread).
 """
 
 import os
@@ -75,16 +75,18 @@ def _plain_nbgrader(tmp, subs, assignment):
     return time.perf_counter() - start
 
 
-def _own_compute(notebooks):
+def _own_compute(notebooks, checks=False):
     """Mean seconds the sandboxed cells of ``notebooks`` take, each in a fresh fork of a warm shell
-    (the fork server's, one thread), judge and test cells left out."""
+    (the fork server's, one thread), test cells left out; with ``checks`` every code cell, as a
+    learner's Run All (the visible checks call the functions as the judge's probes do)."""
     script = f"""
 import os, sys, time, nbformat
 from cnngrader import zygote
 from cnngrader.gradebook import runs_in_sandbox
 shell = zygote.warm_imports(1)
 for path in {[str(p) for p in notebooks]!r}:
-    cells = [c.source for c in nbformat.read(path, as_version=4).cells if runs_in_sandbox(c)]
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "code" and ({checks} or runs_in_sandbox(c))]
     if os.fork() == 0:
         start = time.perf_counter()
         for source in cells:
@@ -138,7 +140,7 @@ def _measure(assignment, count, overhead, repeats):
         for attempt in range(repeats):  # 1 and 2 workers interleaved: a drifting load hits both
             ceiling.append(2 * _spin_together(1) / _spin_together(2))
             if not overhead:
-                own.append(_own_compute(sorted(subs.glob("*/*.ipynb"))[:2]))  # a whole and a half
+                own.append(_own_compute(sorted(subs.glob("*/*.ipynb"))[:2], checks=True))  # a whole, a half
             for workers in (1, 2):
                 once = _say(f"{assignment}: cnn-grader, {workers} worker(s)",
                             _cnngrader(tmp, subs, workers, f"w{workers}r{attempt}", assignment), count)
@@ -178,8 +180,8 @@ def _measure(assignment, count, overhead, repeats):
                      "unit": "%", "note": "1 worker, namespaces+mounts+uid vs rlimits only"})
     if own:
         rows.append({"name": f"grading/{assignment}/notebook_own_compute", "value": statistics.median(own),
-                     "unit": "s", "note": "the class's notebooks (whole and half done), a warm shell, one thread; "
-                                         "median, measured before each repeat"})
+                     "unit": "s", "note": "the class's notebooks (whole and half done) run top to bottom, visible checks "
+                                         "included, in a warm shell, one thread; median, measured before each repeat"})
         rows.append({"name": f"grading/{assignment}/grader_overhead", "unit": "%",
                      "value": statistics.median(100 * (m - o) / o for m, o in zip(extra[1], own)),
                      "note": "marginal time at 1 worker vs the notebook's own compute in the same repeat (median); "
