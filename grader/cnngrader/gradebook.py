@@ -15,7 +15,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -188,10 +187,8 @@ class StoredRelease:
     def __init__(self, gb, assignment, notebook):
         self.notebook = stored = gb.find_notebook(notebook, assignment)  # kept loaded: no expiry on commit
         self.kernelspec = json.loads(stored.kernelspec) if stored.kernelspec else None
-        self.source_cells = {c.name: SimpleNamespace(name=c.name, cell_type=c.cell_type, locked=c.locked,
-                                                     checksum=c.checksum, source=c.source)
-                             for c in stored.source_cells}
-        self.grade_cells = {c.name: SimpleNamespace(name=c.name, max_score=c.max_score) for c in stored.grade_cells}
+        self.source_cells = {c.name: c for c in stored.source_cells}
+        self.grade_cells = {c.name: c for c in stored.grade_cells}
 
     def find_source_cell(self, name, notebook, assignment):
         return self._find(self.source_cells, name)
