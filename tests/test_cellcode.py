@@ -8,22 +8,25 @@ import pytest
 from cnngrader import cellcode, similarity
 
 
-def test_magics_become_calls_and_each_caller_gets_its_own_tree():
+def test_magics_become_calls_readers_share_a_tree_and_a_writer_gets_its_own():
     first, second = cellcode.parse("%time x = 1"), cellcode.parse("%time x = 1")
     call = first.body[0].value
     assert isinstance(call, ast.Call) and call.func.attr == "run_line_magic"
-    assert first is not second
+    assert first is second
+    own = cellcode.parse("%time x = 1", own=True)
+    assert own is not first and ast.dump(own) == ast.dump(first)
     assert cellcode.parse("def broken(:") is None
 
 
 def test_a_huge_cell_is_parsed_but_not_kept():
     cellcode._remembered.cache_clear()
+    cellcode._shared.cache_clear()
     huge = "x = 1\n" * (cellcode.REMEMBERED_UP_TO // 6 + 1)
     assert len(cellcode.parse(huge).body) == cellcode.REMEMBERED_UP_TO // 6 + 1
-    assert cellcode._remembered.cache_info().currsize == 0
+    assert cellcode._remembered.cache_info().currsize == cellcode._shared.cache_info().currsize == 0
     cellcode.parse("y = 2")
     cellcode.parse("y = 2")
-    info = cellcode._remembered.cache_info()
+    info = cellcode._shared.cache_info()
     assert (info.currsize, info.hits) == (1, 1)
 
 

@@ -7,10 +7,12 @@ reasons, flags and that nothing leaked: files, network, processes, the gradebook
 import ast
 import csv
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -80,6 +82,23 @@ def test_pipeline_exits_zero_with_one_row_per_student(graded):
     for row in graded["rows"].values():
         assert row["status"] in ("graded", "repaired", "invalid", "timeout", "crashed", "missing")
         assert row["status"] == "graded" and not row["flags"] or row["reason"] or row["flags"]
+
+
+def test_every_notebook_written_is_valid_as_it_lies(graded):
+    """The grader writes its notebooks without nbformat's check on each write: each must pass that check
+    as read from disk (unique cell ids, the schema), with nothing for nbformat to repair or warn about."""
+    root, out = graded["course"].root, graded["tmp"] / "out"
+    gradable = [s for s, row in graded["rows"].items() if row["status"] not in ("invalid", "missing")]
+    written = [root / step / s / "ps1" / "ps1.ipynb" for s in gradable for step in ("submitted", "autograded")]
+    written += sorted(out.glob("graded/*.ipynb"))
+    assert len(written) == 3 * len(gradable) > 60
+    for path in written:
+        data = json.loads(path.read_text())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            nbformat.validate(data)
+        ids = [c["id"] for c in data["cells"]]
+        assert len(set(ids)) == len(ids), path
 
 
 @pytest.mark.parametrize("student, status, score", [

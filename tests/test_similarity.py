@@ -96,14 +96,15 @@ def rewrite(source):
 
 def test_key_and_light_rewrites_are_flagged_honest_answers_are_not():
     key, release = notebooks()
-    reference = similarity.answers(key, release)
+    stubs = similarity.stubs(release)
+    reference = similarity.answers(key, stubs)
     sources = key_sources(key)
     students = {
-        "copied": similarity.answers(filled(release, sources), release),
-        "renamed": similarity.answers(filled(release, {g: rewrite(s) for g, s in sources.items()}), release),
-        "renamed_too": similarity.answers(filled(release, {g: rewrite(s) for g, s in sources.items()}), release),
-        "honest": similarity.answers(filled(release, HONEST), release),
-        "untouched": similarity.answers(release, release),
+        "copied": similarity.answers(filled(release, sources), stubs),
+        "renamed": similarity.answers(filled(release, {g: rewrite(s) for g, s in sources.items()}), stubs),
+        "renamed_too": similarity.answers(filled(release, {g: rewrite(s) for g, s in sources.items()}), stubs),
+        "honest": similarity.answers(filled(release, HONEST), stubs),
+        "untouched": similarity.answers(release, stubs),
     }
     flags = similarity.key_flags(reference, students)
     assert set(flags) == {"copied", "renamed", "renamed_too"}, flags

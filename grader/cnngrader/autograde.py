@@ -28,12 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 
 from cnngrader import borrowing
 from cnngrader import repair as repairs
 from cnngrader import report, sandbox, similarity, submissions
-from cnngrader.gradebook import Book, CourseFolder, Outcome, is_test_cell, runs_in_sandbox
+from cnngrader.gradebook import Book, CourseFolder, Outcome, is_test_cell, runs_in_sandbox, write
 from cnngrader.judge import Judge, KeyFailure
 from cnngrader.pool import Pool
 from cnngrader.report import Row
@@ -96,7 +95,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
             pool = starting.result()
             pool.close()
     answers = {student: p.answers for student, p in prepared.items()}
-    for student, flag in similarity.key_flags(similarity.answers(key, release), answers).items():
+    for student, flag in similarity.key_flags(similarity.answers(key, similarity.stubs(release)), answers).items():
         rows[student].flags.append(flag)   # copies are noticed, not penalised
     similarity.write(out / "similarity.csv", similarity.pairs(answers))
     result = [rows[s] for s in sorted(rows)]
@@ -121,7 +120,7 @@ class Prepared:
 def _prepare(book, found, release, judge, plan, limits, rows, prepared):
     """Step 1, lazily: a row in ``rows`` for every student; for each gradable one a ``Prepared`` in
     ``prepared``, and its task yielded (so that it runs while the next one is prepared)."""
-    probes = judge.probes()
+    probes, stubs = judge.probes(), similarity.stubs(release)
     for sub in found:
         rows[sub.student] = Row(sub.student, book.assignment, flags=list(sub.flags))
         book.forget(sub.student)
@@ -139,7 +138,7 @@ def _prepare(book, found, release, judge, plan, limits, rows, prepared):
         row.status = "repaired" if fixed.repaired or sub.flags else "graded"
         target = book.course.path("submitted", sub.student, book.assignment)
         target.mkdir(parents=True, exist_ok=True)
-        nbformat.write(fixed.notebook, target / f"{book.notebook}.ipynb")
+        write(fixed.notebook, target / f"{book.notebook}.ipynb")
         try:
             sane = book.sanitize(sub.student, fixed.notebook)
         except Exception as err:  # nbgrader rejects what it cannot grade: say why
@@ -150,7 +149,7 @@ def _prepare(book, found, release, judge, plan, limits, rows, prepared):
         task = {"student": sub.student, "cells": [c.source for c in cells], "probes": probes, "plan": plan,
                 "limits": limits}
         prepared[sub.student] = Prepared(sane, task, borrowing.check(judge, cells),
-                                         similarity.answers(fixed.notebook, release))
+                                         similarity.answers(fixed.notebook, stubs))
         yield task
 
 

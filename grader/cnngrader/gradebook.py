@@ -118,6 +118,13 @@ class Outcome:
     seed: int
 
 
+def write(nb, path):
+    """A notebook as nbformat writes it, without nbformat's schema check on every write (a tenth of the
+    grader's own work per student): the grader's notebooks are built by ``repair`` from the release,
+    cell ids included, and filled with the sandbox's outputs."""
+    Path(path).write_text(nbformat.v4.writes(nb), encoding="utf-8")
+
+
 @dataclass
 class Recorded:
     """What nbgrader stored for one student."""
@@ -127,15 +134,23 @@ class Recorded:
     cells: dict          # grade id -> (score, max score) of the auto-graded cells
 
 
+def _stdout(text):
+    """A stream output (built as plain fields: the grader's own outputs need no schema check per output)."""
+    return nbformat.NotebookNode(output_type="stream", name="stdout", text=text)
+
+
+def _error(ename, evalue, traceback):
+    return nbformat.NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=traceback)
+
+
 def verdict_outputs(title, points, message, seed):
     if points > 0:
-        return [nbformat.v4.new_output("stream", name="stdout", text=(
+        return [_stdout((
             f"✓ {title}: {message}. Judged outside your notebook on inputs drawn for this grading run "
             f"(seed {seed}).\n"))]
-    return [nbformat.v4.new_output("error", ename="WrongAnswer", evalue=message,
-                                   traceback=[f"✗ {title}: {message}",
-                                              f"(judged outside your notebook on inputs drawn for this grading "
-                                              f"run, seed {seed})"])]
+    return [_error("WrongAnswer", message, [f"✗ {title}: {message}",
+                                            f"(judged outside your notebook on inputs drawn for this grading run, "
+                                            f"seed {seed})"])]
 
 
 def replay(nb, outcome):
@@ -150,16 +165,15 @@ def replay(nb, outcome):
             cell.outputs = [nbformat.from_dict(o) for o in reply["cells"][index]["outputs"]]
             cell.execution_count = reply["cells"][index]["execution_count"]
         else:
-            cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=stopped,
-                                                   traceback=[f"NotRun: {stopped}"])]
+            cell.outputs = [_error("NotRun", stopped, [f"NotRun: {stopped}"])]
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if is_test_cell(cell):
             points, message = outcome.verdicts[gid]
             cell.outputs = verdict_outputs(outcome.titles[gid], points, message, outcome.seed)
         elif gid == "scorecard":
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
-                "(the score card runs in your own notebook; at grading each test cell shows the judge's verdict)\n"))]
+            cell.outputs = [_stdout("(the score card runs in your own notebook; at grading each test cell shows "
+                                    "the judge's verdict)\n")]
 
 
 class KnownMetadata(MetadataValidator):
@@ -306,7 +320,7 @@ class Book:
             recorded = Recorded(float(book.assignment.score), float(book.assignment.max_score), cells)
             folder = self.course.path("autograded", student, self.assignment)
             folder.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, folder / f"{self.notebook}.ipynb")
+            write(nb, folder / f"{self.notebook}.ipynb")
         except Exception as err:  # nbgrader refused: no half-stored grade stays
             self.gb.db.rollback()
             self.forget(student)

@@ -133,6 +133,16 @@ def _match(release, cells, flags):
     return match
 
 
+def _bare(cell):
+    """A copy of a cell as it goes to grading: no id (``repair`` numbers them), no outputs (a submission's
+    outputs are never copied)."""
+    kept = nbformat.NotebookNode({k: copy.deepcopy(v) for k, v in cell.items()
+                                  if k not in ("id", "outputs", "execution_count")})
+    if kept.cell_type == "code":
+        kept.outputs, kept.execution_count = [], None
+    return kept
+
+
 def repair(submitted, release):
     """Return a ``Repair``: the submission with release metadata, restored cells and flags."""
     flags, repaired = [], False
@@ -144,7 +154,7 @@ def repair(submitted, release):
     def emit_extras(upto):
         for j in range(upto):
             if j not in emitted and j not in match.values():
-                extra = copy.deepcopy(cells[j])
+                extra = _bare(cells[j])
                 extra.metadata.pop("nbgrader", None)
                 out.append(extra)
                 emitted.add(j)
@@ -154,13 +164,13 @@ def repair(submitted, release):
         if j is None:
             if not _meta(r):
                 continue  # a plain release cell the student deleted: nothing to grade
-            restored = copy.deepcopy(r)
+            restored = _bare(r)
             out.append(restored)
             repaired = True
             flags.append(f"deleted {_label(r)} restored from the release")
             continue
         emit_extras(j)
-        cell = copy.deepcopy(cells[j])
+        cell = _bare(cells[j])
         emitted.add(j)
         theirs, ours = _meta(cell), _meta(r)
         if not theirs:
@@ -177,14 +187,11 @@ def repair(submitted, release):
             cell.source = r.source
         out.append(cell)
     emit_extras(len(cells))
-    nb = copy.deepcopy(submitted)
-    nb.cells = out
-    for cell in nb.cells:
-        cell.pop("id", None)
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    nb.metadata = copy.deepcopy(release.metadata)
-    nb.nbformat, nb.nbformat_minor = 4, release.nbformat_minor
+    if release.nbformat_minor >= 5:  # ids of our own: editors duplicate and mangle theirs
+        for index, cell in enumerate(out):
+            cell.id = f"cell-{index}"
+    nb = nbformat.NotebookNode(nbformat=4, nbformat_minor=release.nbformat_minor,
+                               metadata=copy.deepcopy(release.metadata), cells=out)
     for flag in suspicious(nb):
         flags.append(flag)
     return Repair(nb, repaired, flags)

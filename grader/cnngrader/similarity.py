@@ -80,7 +80,7 @@ class _Canonical(ast.NodeTransformer):
 def tokens(source):
     """The normalised token sequence of a cell (empty when it does not parse or is too deep to read)."""
     try:
-        tree = parse(source)
+        tree = parse(source, own=True)  # renamed in place below
         if tree is None:
             return ()
         text = ast.dump(_Canonical().visit(tree), annotate_fields=False, include_attributes=False)
@@ -116,12 +116,15 @@ class Answers:
         return (total / weight if weight else 0.0), n
 
 
-def answers(notebook, release=None):
-    """``Answers`` of the solution cells of ``notebook``; cells still equal to the release's stub, and
-    cells too short to tell, are left out."""
-    stubs = {}
-    if release is not None:
-        stubs = {_gid(c): tokens(c.source) for c in release.cells if _is_answer(c)}
+def stubs(release):
+    """{grade id: tokens} of the release's answer stubs, read once per run."""
+    return {_gid(c): tokens(c.source) for c in release.cells if _is_answer(c)}
+
+
+def answers(notebook, stubs=None):
+    """``Answers`` of the solution cells of ``notebook``; cells still equal to their stub (``stubs``),
+    and cells too short to tell, are left out."""
+    stubs = stubs or {}
     cells = {}
     for cell in notebook.cells:
         if not _is_answer(cell):
