@@ -20,7 +20,7 @@ import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader import utils
 from nbgrader.api import (BaseCell, Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment,
-                          SubmittedNotebook)
+                          SubmittedNotebook, new_uuid)
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec)
@@ -283,7 +283,8 @@ class Book:
 
     def _store(self, student, nb):
         """The student's submission as nbgrader's ``add_submission`` lays it out (a grade for each graded
-        cell, a comment for each answer), filled in as its ``SaveAutoGrades`` fills it, in one transaction."""
+        cell, a comment for each answer), filled in as its ``SaveAutoGrades`` fills it, in one transaction
+        of plain inserts (no ORM bookkeeping per row). Returns the ids of the submission and its notebook."""
         grades, comments = {}, {}
         for cell in nb.cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -293,17 +294,24 @@ class Book:
             if utils.is_solution(cell) or utils.is_task(cell):
                 unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
                 comments[gid] = {"auto_comment": "No response." if unchanged and not utils.is_task(cell) else None}
-        release = self.release.notebook
-        submission = SubmittedAssignment(assignment=release.assignment,
-                                         student=self.gb.db.get(Student, student) or Student(id=student))
-        book = SubmittedNotebook(notebook=release, assignment=submission)
-        for cell in release.grade_cells + release.task_cells:
-            Grade(cell_id=cell.id, notebook=book, **grades.get(cell.name, {}))
-        for cell in release.solution_cells + release.task_cells:
-            Comment(cell_id=cell.id, notebook=book, **comments.get(cell.name, {}))
-        self.gb.db.add(submission)
+        release, submission, book = self.release.notebook, new_uuid(), new_uuid()
+        if self.gb.db.get(Student, student) is None:
+            self._insert(Student, [{"id": student}])
+        self._insert(SubmittedAssignment, [{"id": submission, "assignment_id": release.assignment_id,
+                                            "student_id": student}])
+        self._insert(SubmittedNotebook, [{"id": book, "assignment_id": submission, "notebook_id": release.id,
+                                          "flagged": False}])
+        self._insert(Grade, [{"id": new_uuid(), "cell_id": c.id, "notebook_id": book, "auto_score": None,
+                              "needs_manual_grade": True, **grades.get(c.name, {})}
+                             for c in release.grade_cells + release.task_cells])
+        self._insert(Comment, [{"id": new_uuid(), "cell_id": c.id, "notebook_id": book, "auto_comment": None,
+                                **comments.get(c.name, {})} for c in release.solution_cells + release.task_cells])
         self.gb.db.commit()
-        return book
+        return submission, book
+
+    def _insert(self, model, rows):
+        if rows:
+            self.gb.db.execute(model.__table__.insert(), rows)
 
     def record(self, student, nb, outcome):
         """Store one student's grades (a ``Recorded``), or the reason nbgrader refused them. ``nb``, the
@@ -313,11 +321,12 @@ class Book:
             replay(nb, outcome)
             for pp in self.finishers:
                 nb, resources = pp(nb, resources)
-            book = self._store(student, nb)
+            submission, book = self._store(student, nb)
             stored = self.gb.db.query(BaseCell.name, Grade.score, Grade.max_score).join(Grade.cell).filter(
-                Grade.notebook_id == book.id, Grade.auto_score.isnot(None))  # one query, not two a cell
+                Grade.notebook_id == book, Grade.auto_score.isnot(None))  # one query, not two a cell
             cells = {name: (float(score), float(top)) for name, score, top in stored}
-            recorded = Recorded(float(book.assignment.score), float(book.assignment.max_score), cells)
+            total = self.gb.db.get(SubmittedAssignment, submission)
+            recorded = Recorded(float(total.score), float(total.max_score), cells)
             folder = self.course.path("autograded", student, self.assignment)
             folder.mkdir(parents=True, exist_ok=True)
             write(nb, folder / f"{self.notebook}.ipynb")
