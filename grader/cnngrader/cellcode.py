@@ -1,10 +1,10 @@
 """A notebook cell's code as IPython runs it: magics and shell escapes become calls, then Python's AST.
 
 Every reader of student code (borrowing, repair flags, similarity) parses through here. Most cells
-recur in every submission (the release's own code) and each answer is read by two readers, so for
-recent source texts IPython's transformation (the slow part) and the tree are remembered: the tree
-is shared, read-only; a reader that rewrites it asks for a tree of its own. Only cells of ordinary
-length are remembered: a hostile class's huge cells cannot pile up in memory.
+recur in every submission (the release's own code) and each answer is read by all three readers, so
+for recent source texts IPython's transformation (the slow part) and the tree are remembered; the
+tree is shared, read-only. Only cells of ordinary length are remembered: a hostile class's huge
+cells cannot pile up in memory.
 """
 
 import ast
@@ -44,8 +44,8 @@ def _parse(source):
 _shared = lru_cache(maxsize=256)(_parse)
 
 
-def parse(source, own=False):
+def parse(source):
     """The module AST of a cell, or None when it does not parse (it fails in the notebook too). The tree
-    is shared by every reader of the same text: read it only, or pass ``own=True`` for a new tree to
-    change. Raises one of ``TOO_DEEP`` for code nested too deeply to read; each caller says what that means."""
-    return _parse(source) if own or len(source) > REMEMBERED_UP_TO else _shared(source)
+    is shared by every reader of the same text: read it, never change it. Raises one of ``TOO_DEEP`` for
+    code nested too deeply to read; each caller says what that means."""
+    return _shared(source) if len(source) <= REMEMBERED_UP_TO else _parse(source)

@@ -26,64 +26,64 @@ MIN_CELLS = 2            # at least this many telling cells in common before any
 SHINGLE = 5
 
 
-class _Canonical(ast.NodeTransformer):
-    """Names renamed by first appearance; docstrings removed."""
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_RENAMED = {ast.Name: "id", ast.arg: "arg", ast.alias: "asname", **{cls: "name" for cls in _DEFINITIONS}}
+_DROPPED = {ast.arg: "annotation", ast.FunctionDef: "returns", ast.AsyncFunctionDef: "returns"}
+_ABSENT = object()
+
+
+class _Canonical:
+    """A cell's tree as text, as ``ast.dump(tree, annotate_fields=False)`` prints it (Python 3.11), read the
+    way the code means: every name renamed by first appearance (``v0``, ``v1``, ...), docstrings, bare
+    strings and annotations left out. One pass that leaves the (shared) tree as it is."""
 
     def __init__(self):
-        self.names = {}
+        self.names, self.out = {}, []
 
     def _name(self, name):
         return self.names.setdefault(name, f"v{len(self.names)}")
 
-    def visit_Name(self, node):
-        return ast.copy_location(ast.Name(id=self._name(node.id), ctx=node.ctx), node)
+    def node(self, node):
+        cls = type(node)
+        self.out.append(cls.__name__)
+        keywords = False
+        for field in node._fields:
+            value = None if field == _DROPPED.get(cls) else getattr(node, field, _ABSENT)
+            if value is _ABSENT or (value is None and getattr(cls, field, ...) is None):
+                keywords = True  # ast.dump names every later field
+                continue
+            if keywords:
+                self.out.append(field)
+            if field == _RENAMED.get(cls) and value:
+                value = self._name(value)
+            elif field == "body" and cls in _DEFINITIONS and value and _is_text(value[0]):
+                value = value[1:] or [ast.Pass()]  # the docstring
+            self.value(value)
 
-    def visit_arg(self, node):
-        node.arg = self._name(node.arg)
-        node.annotation = None
-        return node
+    def value(self, value):
+        if isinstance(value, ast.AST):
+            self.node(value)
+        elif isinstance(value, list):
+            for item in value:
+                if not _is_text(item):  # a bare string (a docstring-like comment) says nothing about the code
+                    self.value(item)
+        else:
+            self.out.append(repr(value))
 
-    def _body(self, node):
-        body = node.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-        return node
 
-    def visit_FunctionDef(self, node):
-        node.name = self._name(node.name)
-        node.returns = None
-        self._body(node)
-        self.generic_visit(node)
-        return node
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_ClassDef(self, node):
-        node.name = self._name(node.name)
-        self._body(node)
-        self.generic_visit(node)
-        return node
-
-    def visit_alias(self, node):
-        if node.asname:
-            node.asname = self._name(node.asname)
-        return node
-
-    def visit_Expr(self, node):   # a bare string (a docstring-like comment) says nothing about the code
-        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            return None
-        self.generic_visit(node)
-        return node
+def _is_text(node):
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def tokens(source):
     """The normalised token sequence of a cell (empty when it does not parse or is too deep to read)."""
     try:
-        tree = parse(source, own=True)  # renamed in place below
+        tree = parse(source)
         if tree is None:
             return ()
-        text = ast.dump(_Canonical().visit(tree), annotate_fields=False, include_attributes=False)
+        reader = _Canonical()
+        reader.value(tree)
+        text = " ".join(reader.out)
     except TOO_DEEP:
         return ()
     for ch in "(),[]=":
