@@ -110,7 +110,8 @@ class Answers:
                 continue
             other_size, other_shingles = other.cells[gid]
             w = min(size, other_size)
-            total += w * len(shingles & other_shingles) / max(1, len(shingles | other_shingles))
+            common = len(shingles & other_shingles)  # the union's size without building it
+            total += w * common / max(1, len(shingles) + len(other_shingles) - common)
             weight += w
             n += 1
         return (total / weight if weight else 0.0), n
