@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from cnngrader import borrowing
 from cnngrader import repair as repairs
 from cnngrader import report, sandbox, similarity, submissions

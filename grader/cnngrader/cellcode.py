@@ -41,7 +41,7 @@ def _parse(source):
         return None
 
 
-_shared = lru_cache(maxsize=256)(_parse)
+_shared = lru_cache(maxsize=64)(_parse)  # a student's cells and the release's: a few dozen
 
 
 def parse(source):
