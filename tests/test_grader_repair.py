@@ -1,12 +1,14 @@
 """cnngrader without executing anything: reading, repairing, naming and collecting submissions."""
 
 import copy
+import json
+import warnings
 import zipfile
 
 import nbformat
 import pytest
 
-from cnngrader import demo, repair, submissions
+from cnngrader import demo, gradebook, repair, submissions
 
 FIXTURE = "tests/fixtures/solutions/mini/mini.ipynb"
 
@@ -171,3 +173,31 @@ def test_collect_reports_files_over_the_size_limit_and_extracts_none(tmp_path, m
     (folder / "ps1_big_attempt_1.ipynb").write_text(" " * 5000)
     rows = submissions.collect("ps1", folder, tmp_path / "subs2")
     assert [r[2] for r in rows] == ["skipped"] and "a notebook may have" in rows[0][3]
+
+
+
+@pytest.mark.parametrize("minor", [4, 5])
+def test_hostile_ids_outputs_and_keys_do_not_reach_the_graded_notebook(tmp_path, release, correct, minor):
+    """Cell ids that collide, break the schema or are huge, forged outputs and extra fields: the repaired
+    notebook is schema-valid as the grader writes it (without nbformat's per-write check, which used to
+    mend ids) and keeps none of them."""
+    data = json.loads(nbformat.writes(correct))
+    data["nbformat_minor"], data["forged"] = 5, {"score": 100}
+    for index, cell in enumerate(data["cells"]):
+        cell["id"] = ["same", "bad id/with spaces", "x" * 500][index % 3]
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "all tests passed 100/100"}]
+            cell["execution_count"] = 99
+    (tmp_path / "ps1.ipynb").write_text(json.dumps(data))
+    target = copy.deepcopy(release)
+    target.nbformat_minor = minor
+    fixed = repair.repair(repair.load(tmp_path / "ps1.ipynb"), target)
+    gradebook.write(fixed.notebook, tmp_path / "graded.ipynb")
+    written = json.loads((tmp_path / "graded.ipynb").read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nbformat.validate(written)
+    assert "forged" not in written and written["nbformat_minor"] == minor
+    ids = [c.get("id") for c in written["cells"]]
+    assert len(set(ids)) == len(ids) and all(ids) if minor >= 5 else not any(ids)
+    assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in written["cells"])

@@ -67,7 +67,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     course = CourseFolder(course_dir, solutions, db_url)
     release = course.prepare(assignment)
-    key = course.source(assignment)
+    key, stubs = course.source(assignment), similarity.stubs(release)
     judge = Judge(assignment, seed, [c.metadata["nbgrader"]["grade_id"] for c in release.cells if is_test_cell(c)])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
         starting = starter.submit(Pool, size, options.limits, options.dask_scheduler)  # warms up meanwhile
         plan = sandbox.Plan(hide=_hidden_paths(course, directory, out))
         rows, prepared = {}, {}
-        tasks = _prepare(book, found, release, judge, plan, options.limits, rows, prepared)
+        tasks = _prepare(book, found, release, stubs, judge, plan, options.limits, rows, prepared)
         try:
             early = []  # prepared while the workers start
             while not starting.done() and (task := next(tasks, None)) is not None:
@@ -94,7 +94,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
             pool = starting.result()
             pool.close()
     answers = {student: p.answers for student, p in prepared.items()}
-    for student, flag in similarity.key_flags(similarity.answers(key, similarity.stubs(release)), answers).items():
+    for student, flag in similarity.key_flags(similarity.answers(key, stubs), answers).items():
         rows[student].flags.append(flag)   # copies are noticed, not penalised
     similarity.write(out / "similarity.csv", similarity.pairs(answers))
     result = [rows[s] for s in sorted(rows)]
@@ -116,10 +116,10 @@ class Prepared:
     answers: dict        # the answer cells, for the similarity check
 
 
-def _prepare(book, found, release, judge, plan, limits, rows, prepared):
+def _prepare(book, found, release, stubs, judge, plan, limits, rows, prepared):
     """Step 1, lazily: a row in ``rows`` for every student; for each gradable one a ``Prepared`` in
     ``prepared``, and its task yielded (so that it runs while the next one is prepared)."""
-    probes, stubs = judge.probes(), similarity.stubs(release)
+    probes = judge.probes()
     for sub in found:
         rows[sub.student] = Row(sub.student, book.assignment, flags=list(sub.flags))
         book.forget(sub.student)

@@ -2,8 +2,8 @@
 
 Every reader of student code (borrowing, repair flags, similarity) parses through here. Most cells
 recur in every submission (the release's own code) and each answer is read by all three readers, so
-for recent source texts IPython's transformation (the slow part) and the tree are remembered; the
-tree is shared, read-only. Only cells of ordinary length are remembered: a hostile class's huge
+the tree of a recent source text is remembered (IPython's transformation is the slow part) and
+shared, read-only. Only cells of ordinary length are remembered: a hostile class's huge
 cells cannot pile up in memory.
 """
 
@@ -21,14 +21,6 @@ def _transform(source):
         return source
 
 
-_remembered = lru_cache(maxsize=1024)(_transform)
-
-
-def python_source(source):
-    """The Python IPython compiles for a cell."""
-    return _remembered(source) if len(source) <= REMEMBERED_UP_TO else _transform(source)
-
-
 # Code nested deeper than the grader reads (a raised recursion limit lets it run in the sandbox):
 # never taken as harmless.
 TOO_DEEP = (RecursionError, MemoryError)
@@ -36,7 +28,7 @@ TOO_DEEP = (RecursionError, MemoryError)
 
 def _parse(source):
     try:
-        return ast.parse(python_source(source))
+        return ast.parse(_transform(source))
     except (SyntaxError, ValueError):
         return None
 
