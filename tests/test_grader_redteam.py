@@ -93,6 +93,8 @@ ATTACKS = {
     # what lies in memory: the previous student's outputs, the answer key, the instructor's variables
     # (the patterns do not match their own text, so the scan does not find itself)
     "memory_snoop": ("cell", SNOOP),
+    # text that is not valid Unicode (a lone surrogate) printed and returned: the judge's words quote it
+    "lone_surrogate": ("cell", "print('printed \\ud800')\ndef conv_output_size(*args):\n    return 'returned \\ud800'"),
     # a loop that never ends: stopped by its CPU-time budget, whatever the load
     "endless_loop": ("cell", "while True:\n    pass"),
     # files left behind for a later student
@@ -153,6 +155,13 @@ def graded(root, tmp_path_factory):
         shutil.rmtree(subs / student)
     for name, nb in people.items():
         nbformat.write(nb, subs / f"{name}.ipynb")
+    # files no editor writes: a lone surrogate (as a broken emoji in Colab leaves), JSON nested too deeply
+    # to parse, cell metadata that is a list (each of the last two used to end the whole run in a traceback)
+    text = nbformat.writes(_with_cell(correct, "# a broken emoji: @@\nprint('ran')", first + 1))
+    (subs / "h_surrogate.ipynb").write_text(text.replace("@@", "\\ud83d"))
+    text = nbformat.writes(_with_cell(correct, "x = 1", first + 1)).replace('"metadata": {}', '"metadata": @@', 1)
+    (subs / "m_deep_json.ipynb").write_text(text.replace("@@", '{"a": ' * 100_000 + "1" + "}" * 100_000))
+    (subs / "m_bad_shape.ipynb").write_text(text.replace("@@", "[]"))
     os.environ["CNNGRADER_REDTEAM_CANARY"] = CANARY  # the instructor's environment
     try:
         rows = autograde("ps1", subs, tmp / "out", course_dir=course.root, solutions=root / "solutions",
@@ -222,6 +231,18 @@ def test_code_too_deep_to_read_earns_nothing_and_stops_nobody(graded):
     assert row.score == 0 and "could not be read (RecursionError)" in row.reason, row
     assert any("nested too deeply for the grader to read" in flag for flag in row.flags), row
     assert (rows["z_correct"].score, rows["z_correct"].status) == (FULL, "graded")
+
+
+def test_files_no_editor_writes_stop_only_their_student(graded):
+    rows, tmp = graded
+    row = rows["h_surrogate"]  # mended, flagged, graded: its cell ran with U+FFFD in its comment
+    assert (row.score, row.status) == (FULL, "repaired") and "lone surrogates" in "; ".join(row.flags), row
+    assert "ran" in outputs(tmp, "h_surrogate")
+    assert rows["m_deep_json"].status == "invalid" and "nested too deeply" in rows["m_deep_json"].reason
+    assert rows["m_bad_shape"].status == "invalid" and "metadata is not shaped" in rows["m_bad_shape"].reason
+    assert "printed \ud800" in outputs(tmp, "m_lone_surrogate")
+    written = {r["student"]: r for r in csv.DictReader(open(tmp / "out" / "grades.csv", encoding="utf-8"))}
+    assert "returned \\ud800" in written["m_lone_surrogate"]["reason"]
 
 
 def test_honest_students_are_not_hurt(graded):

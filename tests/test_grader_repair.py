@@ -8,7 +8,8 @@ import zipfile
 import nbformat
 import pytest
 
-from cnngrader import demo, gradebook, repair, submissions
+from cnngrader import autograde, demo, gradebook, repair, sandbox, similarity, submissions
+from cnngrader.judge import Judge
 
 FIXTURE = "tests/fixtures/solutions/mini/mini.ipynb"
 
@@ -105,12 +106,34 @@ def test_borrowing_the_lectures_reference_code_is_flagged(release, correct):
     (b"\xff\xfe\x00binary", "not UTF-8"),
     (b'{"hello": 1}', "not a notebook"),
     (b'[1, 2]', "not a notebook"),
+    (b'{"cells": [{"cell_type": "code", "metadata": []}]}', "cell 1: its metadata is not shaped"),
+    (b'{"cells": [{"cell_type": "raw"}, {"cell_type": "code", "metadata": {"nbgrader": "x"}}]}', "cell 2: its metadata"),
+    (b'{"cells": [{"cell_type": "code", "metadata": {"nbgrader": {"grade_id": [1]}}}]}', "cell 1: its metadata"),
+    (b'{"cells": [{"cell_type": "code", "source": 5}]}', "cell 1: its source is not text"),
+    (b'{"cells": [{"cell_type": "code", "source": ["x = ", 1]}]}', "cell 1: its source is not text"),
+    (b'{"cells": [], "metadata": ' + b'{"a": ' * 100_000 + b'1' + b'}' * 100_000 + b'}', "JSON nested too deeply"),
+    (b'{"cells": [], "metadata": ' + b'{"a": ' * 600 + b'1' + b'}' * 600 + b'}', "metadata nested too deeply"),
 ])
 def test_invalid_files_get_a_reason(tmp_path, content, reason):
     path = tmp_path / "ps1.ipynb"
     path.write_bytes(content)
     with pytest.raises(repair.InvalidNotebook, match=reason):
         repair.load(path)
+
+
+def test_text_that_is_not_unicode_is_mended_and_flagged(tmp_path, correct):
+    """A lone surrogate (as a broken emoji in Colab leaves) cannot be encoded by anything downstream."""
+    nb = copy.deepcopy(correct)
+    nb.cells[2].source += "\n# a broken emoji: @@"
+    nb.metadata["note"] = {"@@key": ["@@", "##"]}
+    text = nbformat.writes(nb).replace("@@", "\\ud83d").replace("##", "\\ud83d\\ude00")  # a pair: one emoji
+    (tmp_path / "ps1.ipynb").write_text(text)
+    loaded, flags = repair.load(tmp_path / "ps1.ipynb")
+    assert flags == ["repaired: 3 character(s) that are not valid Unicode (lone surrogates) replaced by U+FFFD"]
+    assert loaded.cells[2].source.endswith("# a broken emoji: \ufffd")
+    assert loaded.metadata["note"] == {"\ufffdkey": ["\ufffd", "\U0001F600"]}  # a whole emoji is kept
+    nbformat.write(correct, tmp_path / "plain.ipynb")
+    assert repair.load(tmp_path / "plain.ipynb")[1] == []
 
 
 @pytest.mark.parametrize("name", ["Copy of ps1", "ps1 (1)", "Copy of ps1 (2)", "ps1-checkpoint",
@@ -191,7 +214,7 @@ def test_hostile_ids_outputs_and_keys_do_not_reach_the_graded_notebook(tmp_path,
     (tmp_path / "ps1.ipynb").write_text(json.dumps(data))
     target = copy.deepcopy(release)
     target.nbformat_minor = minor
-    fixed = repair.repair(repair.load(tmp_path / "ps1.ipynb"), target)
+    fixed = repair.repair(repair.load(tmp_path / "ps1.ipynb")[0], target)
     gradebook.write(fixed.notebook, tmp_path / "graded.ipynb")
     written = json.loads((tmp_path / "graded.ipynb").read_text())
     with warnings.catch_warnings():
@@ -201,3 +224,27 @@ def test_hostile_ids_outputs_and_keys_do_not_reach_the_graded_notebook(tmp_path,
     ids = [c.get("id") for c in written["cells"]]
     assert len(set(ids)) == len(ids) and all(ids) if minor >= 5 else not any(ids)
     assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in written["cells"])
+
+
+def test_a_file_the_grader_cannot_prepare_stops_only_its_student(root, tmp_path, monkeypatch):
+    """Whatever a file makes the grader's own reading raise is that student's row, never the class's run."""
+    course = gradebook.CourseFolder(tmp_path / "course", root / "solutions")
+    release = course.prepare("ps1")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("alice", "odd", "zoe"):
+        nb = copy.deepcopy(release)
+        nb.metadata["student"] = name
+        nbformat.write(nb, subs / f"{name}.ipynb")
+    real = repair.repair
+    monkeypatch.setattr(autograde.repairs, "repair", lambda nb, rel: real(nb, rel) if nb.metadata["student"] != "odd"
+                        else [][0])  # an error nobody foresaw, in the student's file only
+    judge = Judge("ps1", 1, [c.metadata["nbgrader"]["grade_id"] for c in release.cells if gradebook.is_test_cell(c)])
+    rows, prepared = {}, {}
+    with gradebook.Book(course, "ps1", "ps1") as book:
+        tasks = list(autograde._prepare(book, submissions.find(subs, "ps1"), release, similarity.stubs(release), judge,
+                                        sandbox.Plan(hide=[]), sandbox.Limits(), rows, prepared))
+    assert [t["student"] for t in tasks] == sorted(prepared) == ["alice", "zoe"]
+    odd = rows["odd"]
+    assert odd.status == "crashed" and "odd.ipynb (IndexError" in odd.reason and "by hand" in odd.reason, odd
+    assert not course.path("submitted", "odd", "ps1").exists() and course.path("submitted", "zoe", "ps1").exists()

@@ -119,7 +119,7 @@ class Prepared:
 def _prepare(book, found, release, stubs, judge, plan, limits, rows, prepared):
     """Step 1, lazily: a row in ``rows`` for every student; for each gradable one a ``Prepared`` in
     ``prepared``, and its task yielded (so that it runs while the next one is prepared)."""
-    probes = judge.probes()
+    run = {"probes": judge.probes(), "plan": plan, "limits": limits}
     for sub in found:
         rows[sub.student] = Row(sub.student, book.assignment, flags=list(sub.flags))
         book.forget(sub.student)
@@ -129,27 +129,39 @@ def _prepare(book, found, release, stubs, judge, plan, limits, rows, prepared):
             row.status, row.reason = "missing", sub.reason
             continue
         try:
-            fixed = repairs.repair(repairs.load(sub.path), release)
+            mine = _prepare_one(book, sub, release, stubs, judge, run, row)
         except repairs.InvalidNotebook as err:
             row.status, row.reason = "invalid", f"{sub.path.name}: {err}"
             continue
-        row.flags += fixed.flags
-        row.status = "repaired" if fixed.repaired or sub.flags else "graded"
-        target = book.course.path("submitted", sub.student, book.assignment)
-        target.mkdir(parents=True, exist_ok=True)
-        write(fixed.notebook, target / f"{book.notebook}.ipynb")
-        try:
-            sane = book.sanitize(sub.student, fixed.notebook)
-        except Exception as err:  # nbgrader rejects what it cannot grade: say why
-            row.status, row.reason = "invalid", f"nbgrader could not read the notebook: {err}"
+        except Exception as err:  # never the whole class for one odd file: this student, and why
+            row.status = "crashed"
+            row.reason = (f"the grader could not prepare {sub.path.name} ({type(err).__name__}: {str(err)[:200]}); "
+                          "open it in Jupyter, save it again and re-grade, or grade it by hand")
             book.forget(sub.student)
             continue
-        cells = [c for c in sane.cells if runs_in_sandbox(c)]
-        task = {"student": sub.student, "cells": [c.source for c in cells], "probes": probes, "plan": plan,
-                "limits": limits}
-        prepared[sub.student] = Prepared(sane, task, borrowing.check(judge, cells),
-                                         similarity.answers(fixed.notebook, stubs))
-        yield task
+        if mine is not None:
+            prepared[sub.student] = mine
+            yield mine.task
+
+
+def _prepare_one(book, sub, release, stubs, judge, run, row):
+    """One student's ``Prepared``, or None when nbgrader cannot read the notebook (``row`` says why)."""
+    submitted, mended = repairs.load(sub.path)
+    fixed = repairs.repair(submitted, release)
+    row.flags += mended + fixed.flags
+    row.status = "repaired" if fixed.repaired or mended or sub.flags else "graded"
+    target = book.course.path("submitted", sub.student, book.assignment)
+    target.mkdir(parents=True, exist_ok=True)
+    write(fixed.notebook, target / f"{book.notebook}.ipynb")
+    try:
+        sane = book.sanitize(sub.student, fixed.notebook)
+    except Exception as err:  # nbgrader rejects what it cannot grade: say why
+        row.status, row.reason = "invalid", f"nbgrader could not read the notebook: {err}"
+        book.forget(sub.student)
+        return None
+    cells = [c for c in sane.cells if runs_in_sandbox(c)]
+    task = {"student": sub.student, "cells": [c.source for c in cells], **run}
+    return Prepared(sane, task, borrowing.check(judge, cells), similarity.answers(fixed.notebook, stubs))
 
 
 def _grade(pool, book, judge, tasks, prepared, rows, seed, key, plan, options, total):

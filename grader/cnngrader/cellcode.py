@@ -2,24 +2,19 @@
 
 Every reader of student code (borrowing, repair flags, similarity) parses through here. Most cells
 recur in every submission (the release's own code) and each answer is read by all three readers, so
-the tree of a recent source text is remembered (IPython's transformation is the slow part) and
-shared, read-only. Only cells of ordinary length are remembered: a hostile class's huge
-cells cannot pile up in memory.
+the tree of a recent source text is remembered and shared, read-only. Only cells of ordinary length
+are remembered: a hostile class's huge cells cannot pile up in memory.
 """
 
 import ast
+import re
 from functools import lru_cache
 
 REMEMBERED_UP_TO = 10_000  # characters; the course's cells are far shorter
 
-
-def _transform(source):
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        return TransformerManager().transform_cell(source)
-    except Exception:  # IPython missing or the cell does not transform: it is compiled as it is
-        return source
-
+# Every token pass of IPython's transform_cell needs one of these (%magic, a = %magic, a = !cmd, !cmd,
+# obj?), or a line that starts with , ; or / , which plain Python never has.
+_TOKEN_SYNTAX = re.compile(r"[%?]|!(?!=)")
 
 # Code nested deeper than the grader reads (a raised recursion limit lets it run in the sandbox):
 # never taken as harmless.
@@ -27,8 +22,32 @@ TOO_DEEP = (RecursionError, MemoryError)
 
 
 def _parse(source):
+    """The tree of IPython's ``transform_cell(source)``. Its line passes (prompts, indentation, cell
+    magics) are cheap; its token passes tokenize the whole cell and are skipped where they cannot
+    apply: no character they look for, and the text is Python already."""
     try:
-        return ast.parse(_transform(source))
+        from IPython.core.inputtransformer2 import TransformerManager
+        manager = TransformerManager()
+        lines = (source if source.endswith("\n") else source + "\n").splitlines(keepends=True)
+        for transform in manager.cleanup_transforms + manager.line_transforms:
+            lines = transform(lines)
+    except Exception:  # IPython missing or the cell does not transform: it is compiled as it is
+        return _python(source)
+    if not _TOKEN_SYNTAX.search(text := "".join(lines)):
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError):
+            pass  # not Python: IPython's token passes decide
+    try:
+        text = "".join(manager.do_token_transforms(lines))
+    except Exception:
+        return _python(source)
+    return _python(text)
+
+
+def _python(text):
+    try:
+        return ast.parse(text)
     except (SyntaxError, ValueError):
         return None
 

@@ -35,7 +35,9 @@ class Repair:
 
 
 def load(path):
-    """Read a submitted file as a notebook, or raise ``InvalidNotebook`` with the reason."""
+    """Read a submitted file as a notebook: ``(notebook, flags)``, or raise ``InvalidNotebook`` with the
+    reason. Text that is not valid Unicode (a lone surrogate, as a broken emoji in Colab leaves) is
+    replaced by U+FFFD and flagged: nothing downstream can encode it."""
     with open(path, "rb") as f:
         raw = f.read(submissions.MAX_NOTEBOOK + 1)  # a huge file is never read whole
     if len(raw) > submissions.MAX_NOTEBOOK:
@@ -49,23 +51,62 @@ def load(path):
     except json.JSONDecodeError as err:
         raise InvalidNotebook(f"not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
                               "the file was probably truncated or edited by hand") from None
+    except RecursionError:
+        raise InvalidNotebook("JSON nested too deeply to be a notebook; the file was edited by hand") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise InvalidNotebook("valid JSON but not a notebook (no list of cells)")
     if data.setdefault("nbformat", 4) != 4:
         raise InvalidNotebook(f"notebook format {data['nbformat']} is not supported (expected 4)")
     data.setdefault("nbformat_minor", 4)
     data.setdefault("metadata", {})
-    for cell in data["cells"]:
+    for index, cell in enumerate(data["cells"], 1):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise InvalidNotebook("a cell is not a code, markdown or raw cell")
-        cell.setdefault("metadata", {})
-        if isinstance(cell.get("source"), list):
+        _check_shape(index, cell.setdefault("metadata", {}), cell.setdefault("source", ""))
+        if isinstance(cell["source"], list):
             cell["source"] = "".join(cell["source"])
-        cell.setdefault("source", "")
         if cell["cell_type"] == "code":
             cell.setdefault("outputs", [])
             cell.setdefault("execution_count", None)
-    return nbformat.from_dict(data)
+    mended = _mend_surrogates(data) if _SURROGATE_ESCAPE.search(text) else 0
+    flags = [f"repaired: {mended} character(s) that are not valid Unicode (lone surrogates) replaced by "
+             "U+FFFD"] if mended else []
+    try:
+        return nbformat.from_dict(data), flags
+    except RecursionError:
+        raise InvalidNotebook("metadata nested too deeply to be a notebook's; the file was edited by hand") from None
+
+
+def _check_shape(index, metadata, source):
+    """What the grader reads of a cell has the types a notebook gives it, or the file was edited by hand."""
+    nbgrader = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else None
+    if not isinstance(nbgrader, dict) or not isinstance(nbgrader.get("grade_id", ""), str):
+        raise InvalidNotebook(f"cell {index}: its metadata is not shaped as a notebook's; the file was edited by hand")
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+        raise InvalidNotebook(f"cell {index}: its source is not text; the file was edited by hand")
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # how JSON spells a surrogate (a pair is two)
+_SURROGATE = re.compile("[\ud800-\udfff]")             # decoded, only a lone one is left as it is
+
+
+def _mend_surrogates(data):
+    """Replace every lone surrogate in the strings (keys included) of decoded JSON; return how many."""
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, value in items:
+            if isinstance(value, str) and _SURROGATE.search(value):
+                value, n = _SURROGATE.subn("\ufffd", value)
+                node[key], count = value, count + n
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+            if isinstance(key, str) and _SURROGATE.search(key):
+                new, n = _SURROGATE.subn("\ufffd", key)
+                node[new] = node.pop(key)
+                count += n
+    return count
 
 
 def _norm(source):

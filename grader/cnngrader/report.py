@@ -32,7 +32,8 @@ def reason(recorded, verdicts, max_score):
 
 
 def write_grades(rows, path):
-    with open(path, "w", newline="") as f:
+    # a reason quotes what a student's code returned: whatever it holds, escaped, never a failed write
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         writer.writerows(r.as_csv() for r in rows)
