@@ -19,6 +19,7 @@ import pytest
 
 from cnngrader import demo
 from cnngrader.autograde import Options, autograde
+from cnngrader.feedback import feedback
 from cnngrader.sandbox import Limits
 from conftest import FULL
 
@@ -93,7 +94,7 @@ ATTACKS = {
     # what lies in memory: the previous student's outputs, the answer key, the instructor's variables
     # (the patterns do not match their own text, so the scan does not find itself)
     "memory_snoop": ("cell", SNOOP),
-    # text that is not valid Unicode (a lone surrogate) printed and returned: the judge's words quote it
+    # text that is not valid Unicode (a lone surrogate) printed and returned: feedback could not be written
     "lone_surrogate": ("cell", "print('printed \\ud800')\ndef conv_output_size(*args):\n    return 'returned \\ud800'"),
     # a loop that never ends: stopped by its CPU-time budget, whatever the load
     "endless_loop": ("cell", "while True:\n    pass"),
@@ -240,9 +241,16 @@ def test_files_no_editor_writes_stop_only_their_student(graded):
     assert "ran" in outputs(tmp, "h_surrogate")
     assert rows["m_deep_json"].status == "invalid" and "nested too deeply" in rows["m_deep_json"].reason
     assert rows["m_bad_shape"].status == "invalid" and "metadata is not shaped" in rows["m_bad_shape"].reason
-    assert "printed \ud800" in outputs(tmp, "m_lone_surrogate")
+    assert "printed \ufffd" in outputs(tmp, "m_lone_surrogate")  # what no UTF-8 file can hold, mended
     written = {r["student"]: r for r in csv.DictReader(open(tmp / "out" / "grades.csv", encoding="utf-8"))}
-    assert "returned \\ud800" in written["m_lone_surrogate"]["reason"]
+    assert "returned \ufffd" in written["m_lone_surrogate"]["reason"]
+
+
+def test_feedback_is_written_for_every_graded_student_of_a_hostile_class(graded, root):
+    rows, tmp = graded
+    pages = feedback("ps1", tmp / "feedback", course_dir=tmp / "course", solutions=root / "solutions")
+    assert sorted(p.stem for p in pages) == sorted(p.stem for p in (tmp / "out" / "graded").glob("*.ipynb"))
+    assert "printed \ufffd" in (tmp / "feedback" / "m_lone_surrogate.html").read_text(encoding="utf-8")
 
 
 def test_honest_students_are_not_hurt(graded):

@@ -2,6 +2,7 @@
 and a control group that cannot be made leaves the memory watchdog in its place, with a note."""
 
 import hashlib
+import os
 import subprocess
 import sys
 import time
@@ -81,3 +82,15 @@ def test_the_warden_passes_on_nothing_nested_deeper_than_the_grader_reads():
     zygote._check_probes(2)(probes)
     assert probes["probes"][0] == {"value": _nested(20)} and "too deep to be judged" in probes["probes"][1]["error"]
     assert not protocol.too_deep(_nested(protocol.DEPTH - 1)) and protocol.too_deep(_nested(protocol.DEPTH))
+
+
+def test_text_no_file_could_hold_is_mended_as_a_frame_is_decoded():
+    read, write = os.pipe()
+    try:
+        protocol.send(write, {"out\ud800": ["a\udc00b", "\U0001F600", {"k": "\ud83d"}]}, 3)
+        assert protocol.receive(read, expect=3) == {"out\ufffd": ["a\ufffdb", "\U0001F600", {"k": "\ufffd"}]}
+        protocol.send(write, {"plain": "\U0001F600 é"})
+        assert protocol.receive(read) == {"plain": "\U0001F600 é"}
+    finally:
+        os.close(read)
+        os.close(write)

@@ -4,11 +4,13 @@ Every reader checks the magic, the id it expects and a size limit before it read
 malformed, forged or oversized frame is refused (``FrameError``) instead of desynchronising the
 channel. The zygote forwards frames without decoding them (``read_raw``/``write_raw`` into a
 buffer it zeroes afterwards): what one student's request or reply held is never left in the
-memory that the next student's process inherits.
+memory that the next student's process inherits. Text that no UTF-8 file can hold (a lone
+surrogate, as ``print("\\ud800")`` makes) is replaced by U+FFFD as a frame is decoded.
 """
 
 import json
 import os
+import re
 import select
 import struct
 import time
@@ -71,9 +73,35 @@ def receive(fd, deadline=None, expect=None, limit=LIMIT):
     body = bytearray(length)
     _read_into(fd, memoryview(body), deadline)
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError):
         raise FrameError("a frame whose body is not JSON") from None
+    if SURROGATE_ESCAPE.search(body):
+        mend_surrogates(value)
+    return value
+
+
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # how JSON spells a surrogate (a pair is two)
+_SURROGATE = re.compile("[\ud800-\udfff]")              # decoded, only a lone one is left as it is
+
+
+def mend_surrogates(data):
+    """Replace every lone surrogate in the strings (keys included) of decoded JSON by U+FFFD, in place:
+    text that no UTF-8 file can hold. Returns how many were replaced."""
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        for key, value in list(node.items()) if isinstance(node, dict) else list(enumerate(node)):
+            if isinstance(value, str) and _SURROGATE.search(value):
+                node[key], n = _SURROGATE.subn("\ufffd", value)
+                count += n
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+            if isinstance(key, str) and _SURROGATE.search(key):
+                new, n = _SURROGATE.subn("\ufffd", key)
+                node[new] = node.pop(key)
+                count += n
+    return count
 
 
 def too_deep(value):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from cnngrader import borrowing, submissions
+from cnngrader import borrowing, protocol, submissions
 from cnngrader.cellcode import TOO_DEEP
 
 GRADED_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
@@ -68,7 +68,7 @@ def load(path):
         if cell["cell_type"] == "code":
             cell.setdefault("outputs", [])
             cell.setdefault("execution_count", None)
-    mended = _mend_surrogates(data) if _SURROGATE_ESCAPE.search(text) else 0
+    mended = protocol.mend_surrogates(data) if protocol.SURROGATE_ESCAPE.search(raw) else 0
     flags = [f"repaired: {mended} character(s) that are not valid Unicode (lone surrogates) replaced by "
              "U+FFFD"] if mended else []
     try:
@@ -84,29 +84,6 @@ def _check_shape(index, metadata, source):
         raise InvalidNotebook(f"cell {index}: its metadata is not shaped as a notebook's; the file was edited by hand")
     if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
         raise InvalidNotebook(f"cell {index}: its source is not text; the file was edited by hand")
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # how JSON spells a surrogate (a pair is two)
-_SURROGATE = re.compile("[\ud800-\udfff]")             # decoded, only a lone one is left as it is
-
-
-def _mend_surrogates(data):
-    """Replace every lone surrogate in the strings (keys included) of decoded JSON; return how many."""
-    count, stack = 0, [data]
-    while stack:
-        node = stack.pop()
-        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
-        for key, value in items:
-            if isinstance(value, str) and _SURROGATE.search(value):
-                value, n = _SURROGATE.subn("\ufffd", value)
-                node[key], count = value, count + n
-            elif isinstance(value, (dict, list)):
-                stack.append(value)
-            if isinstance(key, str) and _SURROGATE.search(key):
-                new, n = _SURROGATE.subn("\ufffd", key)
-                node[new] = node.pop(key)
-                count += n
-    return count
 
 
 def _norm(source):
