@@ -58,11 +58,22 @@ TRICKY = ["%time x = 1", "%%timeit\nx = 1", "a = !ls", "a = %pwd", "b = !!ls", "
           "for i in r:\n    %time f(i)", "x = 1\n    ,f a"]
 
 
+def _course_cells():
+    return {c.source for path in sorted(ROOT.glob("*/*.ipynb")) + sorted(ROOT.glob("solutions/*/*.ipynb"))
+            for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"} | set(TRICKY)
+
+
+def test_nodes_are_ast_walks_nodes_in_its_order():
+    trees = [cellcode.parse(source) for source in _course_cells()]
+    assert sum(tree is not None for tree in trees) > 250
+    for tree in filter(None, trees):
+        assert cellcode.nodes(tree) == list(ast.walk(tree))
+
+
 def test_reading_a_cell_equals_ipythons_whole_transformation_and_skips_its_tokenizing_for_plain_python(
         monkeypatch):
     from IPython.core.inputtransformer2 import TransformerManager
-    sources = {c.source for path in sorted(ROOT.glob("*/*.ipynb")) + sorted(ROOT.glob("solutions/*/*.ipynb"))
-               for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"} | set(TRICKY)
+    sources = _course_cells()
     tokenized = []
     passes = TransformerManager.do_token_transforms
     monkeypatch.setattr(TransformerManager, "do_token_transforms",

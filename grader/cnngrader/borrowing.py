@@ -23,7 +23,7 @@ import importlib
 import importlib.util
 import types
 
-from cnngrader.cellcode import TOO_DEEP, parse
+from cnngrader.cellcode import TOO_DEEP, nodes, parse
 
 DYNAMIC = {"__import__": "__import__", "eval": "eval", "exec": "exec", "compile": "compile",
            "globals": "globals()", "vars": "vars()", "setattr": "setattr", "delattr": "delattr",
@@ -59,7 +59,7 @@ class _Reader(ast.NodeVisitor):
             if a is not None:
                 local.add(a.arg)
         declared = set()
-        for sub in (n for stmt in (body if isinstance(body, list) else [body]) for n in ast.walk(stmt)):
+        for sub in (n for stmt in (body if isinstance(body, list) else [body]) for n in nodes(stmt)):
             if isinstance(sub, (ast.Global, ast.Nonlocal)):
                 declared.update(sub.names)
             elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
@@ -183,7 +183,7 @@ def _bound_names(stmt):
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return {a.asname or a.name.split(".")[0] for a in stmt.names if a.name != "*"}
     names = set()
-    for sub in ast.walk(stmt):
+    for sub in nodes(stmt):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -196,7 +196,7 @@ def _bound_names(stmt):
 def _module_attribute_stores(stmt, bindings):
     """Module paths a top-level statement assigns (``np.convolve = ...`` -> ``numpy.convolve``)."""
     out = []
-    for sub in ast.walk(stmt):
+    for sub in nodes(stmt):
         if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, (ast.Store, ast.Del)):
             base, chain = sub, []
             while isinstance(base, ast.Attribute):
@@ -363,7 +363,7 @@ def course_modules(source):
     """The ``cnncourse`` modules a cell imports or names (any import form), for the repair flags."""
     tree = parse(source)
     found = set()
-    for sub in ast.walk(tree) if tree else []:
+    for sub in nodes(tree) if tree else []:
         if isinstance(sub, ast.Import):
             found.update(a.name for a in sub.names if a.name.split(".")[0] == "cnncourse")
         elif isinstance(sub, ast.ImportFrom) and (sub.module or "").split(".")[0] == "cnncourse":

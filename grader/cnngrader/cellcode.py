@@ -60,3 +60,17 @@ def parse(source):
     is shared by every reader of the same text: read it, never change it. Raises one of ``TOO_DEEP`` for
     code nested too deeply to read; each caller says what that means."""
     return _shared(source) if len(source) <= REMEMBERED_UP_TO else _parse(source)
+
+
+def nodes(tree):
+    """Every node under ``tree``, itself first, in ``ast.walk``'s order; about twice as fast (the readers
+    walk every cell of every student)."""
+    found = [tree]
+    for node in found:  # the list grows as it is read: breadth first, as ast.walk
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                found.extend([v for v in value if isinstance(v, ast.AST)])
+            elif isinstance(value, ast.AST):
+                found.append(value)
+    return found

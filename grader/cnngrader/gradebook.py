@@ -287,7 +287,7 @@ class Book:
     def _store(self, student, nb):
         """The student's submission as nbgrader's ``add_submission`` lays it out (a grade for each graded
         cell, a comment for each answer), filled in as its ``SaveAutoGrades`` fills it, in one transaction
-        of plain inserts (no ORM bookkeeping per row). Returns the ids of the submission and its notebook."""
+        of plain inserts (no ORM bookkeeping per row). Returns the id of the submitted notebook."""
         grades, comments = {}, {}
         for cell in nb.cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -310,7 +310,7 @@ class Book:
         self._insert(Comment, [{"id": new_uuid(), "cell_id": c.id, "notebook_id": book, "auto_comment": None,
                                 **comments.get(c.name, {})} for c in release.solution_cells + release.task_cells])
         self.gb.db.commit()
-        return submission, book
+        return book
 
     def _insert(self, model, rows):
         if rows:
@@ -324,12 +324,14 @@ class Book:
             replay(nb, outcome)
             for pp in self.finishers:
                 nb, resources = pp(nb, resources)
-            submission, book = self._store(student, nb)
-            stored = self.gb.db.query(BaseCell.name, Grade.score, Grade.max_score).join(Grade.cell).filter(
-                Grade.notebook_id == book, Grade.auto_score.isnot(None))  # one query, not two a cell
-            cells = {name: (float(score), float(top)) for name, score, top in stored}
-            total = self.gb.db.get(SubmittedAssignment, submission)
-            recorded = Recorded(float(total.score), float(total.max_score), cells)
+            book = self._store(student, nb)
+            # every grade of the submission in one query: its score and maximum by nbgrader's own column
+            # expressions, summed as nbgrader sums them for the submission
+            stored = self.gb.db.query(BaseCell.name, Grade.score, Grade.max_score, Grade.auto_score).join(
+                Grade.cell).filter(Grade.notebook_id == book).all()
+            cells = {name: (float(score), float(top)) for name, score, top, auto in stored if auto is not None}
+            recorded = Recorded(sum(float(score) for _, score, _, _ in stored),
+                                sum(float(top) for _, _, top, _ in stored), cells)
             folder = self.course.path("autograded", student, self.assignment)
             folder.mkdir(parents=True, exist_ok=True)
             write(nb, folder / f"{self.notebook}.ipynb")
