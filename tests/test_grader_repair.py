@@ -198,7 +198,6 @@ def test_collect_reports_files_over_the_size_limit_and_extracts_none(tmp_path, m
     assert [r[2] for r in rows] == ["skipped"] and "a notebook may have" in rows[0][3]
 
 
-
 @pytest.mark.parametrize("minor", [4, 5])
 def test_hostile_ids_outputs_and_keys_do_not_reach_the_graded_notebook(tmp_path, release, correct, minor):
     """Cell ids that collide, break the schema or are huge, forged outputs and extra fields: the repaired

@@ -129,23 +129,21 @@ def _prepare(book, found, release, stubs, judge, plan, limits, rows, prepared):
             row.status, row.reason = "missing", sub.reason
             continue
         try:
-            mine = _prepare_one(book, sub, release, stubs, judge, run, row)
-        except repairs.InvalidNotebook as err:
-            row.status, row.reason = "invalid", f"{sub.path.name}: {err}"
-            continue
+            prepared[sub.student] = _prepare_one(book, sub, release, stubs, judge, run, row)
         except Exception as err:  # never the whole class for one odd file: this student, and why
-            row.status = "crashed"
-            row.reason = (f"the grader could not prepare {sub.path.name} ({type(err).__name__}: {str(err)[:200]}); "
-                          "open it in Jupyter, save it again and re-grade, or grade it by hand")
-            book.forget(sub.student)
+            if isinstance(err, repairs.InvalidNotebook):
+                row.status, row.reason = "invalid", f"{sub.path.name}: {err}"
+            else:
+                row.status = "crashed"
+                row.reason = (f"the grader could not prepare {sub.path.name} ({type(err).__name__}: "
+                              f"{str(err)[:200]}); open it in Jupyter, save it again and re-grade, or grade it by hand")
+            book.forget(sub.student)  # nothing of it stays
             continue
-        if mine is not None:
-            prepared[sub.student] = mine
-            yield mine.task
+        yield prepared[sub.student].task
 
 
 def _prepare_one(book, sub, release, stubs, judge, run, row):
-    """One student's ``Prepared``, or None when nbgrader cannot read the notebook (``row`` says why)."""
+    """One student's ``Prepared``; ``InvalidNotebook`` when the file or nbgrader refuses it."""
     submitted, mended = repairs.load(sub.path)
     fixed = repairs.repair(submitted, release)
     row.flags += mended + fixed.flags
@@ -156,9 +154,7 @@ def _prepare_one(book, sub, release, stubs, judge, run, row):
     try:
         sane = book.sanitize(sub.student, fixed.notebook)
     except Exception as err:  # nbgrader rejects what it cannot grade: say why
-        row.status, row.reason = "invalid", f"nbgrader could not read the notebook: {err}"
-        book.forget(sub.student)
-        return None
+        raise repairs.InvalidNotebook(f"nbgrader could not read the notebook: {err}") from None
     cells = [c for c in sane.cells if runs_in_sandbox(c)]
     task = {"student": sub.student, "cells": [c.source for c in cells], **run}
     return Prepared(sane, task, borrowing.check(judge, cells), similarity.answers(fixed.notebook, stubs))
