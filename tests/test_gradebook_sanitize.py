@@ -2,6 +2,7 @@
 nbgrader's own preprocessors do with a gradebook query per cell."""
 
 import copy
+import shutil
 
 import nbformat
 import pytest
@@ -68,3 +69,14 @@ def test_a_cell_unknown_to_the_gradebook_is_rejected_as_nbgrader_rejects_it(cour
     assert "grade_id" not in theirs.cells[-1].metadata["nbgrader"]  # nbgrader drops the id, then its check fails
     with Book(course, "mini", "mini") as book, pytest.raises(ValidationError, match="does not have a grade_id"):
         book.sanitize("s1", nb)
+
+
+def test_an_assignment_is_one_notebook_in_its_own_folder(root, tmp_path):
+    course = CourseFolder(tmp_path / "course", tmp_path / "solutions")
+    with pytest.raises(SystemExit, match="no source folder"):
+        course.notebook("mini")
+    shutil.copytree(root / "tests/fixtures/solutions/mini", tmp_path / "solutions/mini")
+    assert course.notebook("mini") == "mini"
+    shutil.copy(tmp_path / "solutions/mini/mini.ipynb", tmp_path / "solutions/mini/extra.ipynb")
+    with pytest.raises(SystemExit, match="one notebook per assignment, found 2"):
+        course.notebook("mini")

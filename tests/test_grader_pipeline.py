@@ -9,6 +9,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -157,19 +158,24 @@ def test_nothing_leaked_files_and_network(graded):
         graded, "hostile_memory")
 
 
-def test_no_process_survives(graded):
-    """No process started by this grading run is left (other runs may be going on beside it)."""
-    tag = f"CNNGRADER_TEST_TAG={graded['tmp']}".encode()
-    leftovers = []
+def _tagged(tag):
+    """(pid, command) of every process whose environment carries ``CNNGRADER_TEST_TAG=tag``."""
+    marker = f"CNNGRADER_TEST_TAG={tag}".encode()
+    found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if tag in environ:
-            leftovers.append((pid, cmd))
-    assert leftovers == []
+        if marker in environ:
+            found.append((pid, cmd))
+    return found
+
+
+def test_no_process_survives(graded):
+    """No process started by this grading run is left (other runs may be going on beside it)."""
+    assert _tagged(graded["tmp"]) == []
 
 
 def test_gradebook_and_sources_intact(graded):
@@ -232,3 +238,22 @@ def test_regrade_is_idempotent_and_drops_stale_scores(graded):
     with graded["course"].gradebook() as gb:
         with pytest.raises(Exception):
             gb.find_submission("ps1", "partial")
+
+
+def test_a_source_nbgrader_rejects_stops_the_run_cleanly(graded, monkeypatch):
+    """The workers start while the release is generated: when nbgrader refuses the source, the run
+    ends with why and what to do, and no worker is left behind."""
+    tmp = graded["tmp"]
+    shutil.copytree(graded["solutions"] / "ps1", tmp / "edited" / "ps1")
+    source = tmp / "edited" / "ps1" / "ps1.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    graded_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")]
+    graded_cells[1].metadata["nbgrader"]["grade_id"] = graded_cells[0].metadata["nbgrader"]["grade_id"]
+    nbformat.write(nb, source)
+    tag = f"{tmp}-edited"
+    monkeypatch.setenv("CNNGRADER_TEST_TAG", tag)  # the workers of this run carry it
+    with pytest.raises(SystemExit, match="nbgrader could not regenerate the release.*undo the change"):
+        autograde("ps1", graded["subs"], tmp / "out_edited", course_dir=tmp / "course_edited",
+                  solutions=tmp / "edited", options=Options(workers=2))
+    assert not (tmp / "out_edited" / "grades.csv").exists()
+    assert _tagged(tag) == []

@@ -1,6 +1,7 @@
 """Autograde a class: audit and repair, sandboxed parallel execution, a trusted judge, nbgrader's book.
 
-1. **Prepare** (main thread, while the workers start): find each student's notebook, parse it
+1. **Prepare** (main thread, while the workers start): regenerate the release if its sources
+   changed; find each student's notebook, parse it
    (``invalid`` if it is not a notebook), repair it against the release, store it as nbgrader's
    submission and sanitize it with nbgrader's own preprocessors.
 2. **Key** (once per run): the judge draws the run's cases from the seed; the answer key's cells
@@ -66,28 +67,29 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
     options = options or Options()
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     course = CourseFolder(course_dir, solutions, db_url)
-    release = course.prepare(assignment)
-    key, stubs = course.source(assignment), similarity.stubs(release)
-    judge = Judge(assignment, seed, [c.metadata["nbgrader"]["grade_id"] for c in release.cells if is_test_cell(c)])
+    notebook_name = course.notebook(assignment)
+    found = submissions.find(directory, notebook_name)
+    size = min(options.workers or os.cpu_count() or 1, max(sum(s.path is not None for s in found), 1))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     print(f"cnn-grader: grading {assignment} with run seed {seed}", file=sys.stderr)
-    with course.gradebook() as gb:
-        notebook_name = gb.find_assignment(assignment).notebooks[0].name
-    found = submissions.find(directory, notebook_name)
-    size = min(options.workers or os.cpu_count() or 1, max(sum(s.path is not None for s in found), 1))
-    with ThreadPoolExecutor(1) as starter, Book(course, assignment, notebook_name) as book:
+    with ThreadPoolExecutor(1) as starter:
         starting = starter.submit(Pool, size, options.limits, options.dask_scheduler)  # warms up meanwhile
-        plan = sandbox.Plan(hide=_hidden_paths(course, directory, out))
-        rows, prepared = {}, {}
-        tasks = _prepare(book, found, release, stubs, judge, plan, options.limits, rows, prepared)
         try:
-            early = []  # prepared while the workers start
-            while not starting.done() and (task := next(tasks, None)) is not None:
-                early.append(task)
-            _grade(starting.result(), book, judge, itertools.chain(early, tasks), prepared, rows, seed, key, plan,
-                   options, total=sum(s.path is not None for s in found))
+            release = course.prepare(assignment)
+            key, stubs = course.source(assignment), similarity.stubs(release)
+            judge = Judge(assignment, seed, [c.metadata["nbgrader"]["grade_id"] for c in release.cells
+                                             if is_test_cell(c)])
+            plan = sandbox.Plan(hide=_hidden_paths(course, directory, out))
+            rows, prepared = {}, {}
+            with Book(course, assignment, notebook_name) as book:
+                tasks = _prepare(book, found, release, stubs, judge, plan, options.limits, rows, prepared)
+                early = []  # prepared while the workers start
+                while not starting.done() and (task := next(tasks, None)) is not None:
+                    early.append(task)
+                _grade(starting.result(), book, judge, itertools.chain(early, tasks), prepared, rows, seed, key,
+                       plan, options, total=sum(s.path is not None for s in found))
         except KeyFailure as err:
             raise SystemExit(f"cnn-grader: {assignment}: {err}. Fix the answer key in {solutions}; nobody was graded.")
         finally:

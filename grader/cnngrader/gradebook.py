@@ -73,12 +73,22 @@ class CourseFolder:
     def gradebook(self):
         return Gradebook(self.db_url, self.course_id)
 
-    def prepare(self, assignment):
-        """Copy the sources in and (re)generate the release when they changed; the release notebook."""
-        src, dst = self.solutions / assignment, self.root / "source" / assignment
+    def notebook(self, assignment):
+        """The name (without .ipynb) of the one notebook of ``assignment``'s sources, as nbgrader names it."""
+        src = self.solutions / assignment
         if not src.is_dir():
             raise SystemExit(f"no source folder {src} for assignment {assignment!r}")
-        release = self.root / "release" / assignment
+        notebooks = sorted(src.glob("*.ipynb"))
+        if len(notebooks) != 1:
+            raise SystemExit(f"{assignment}: cnn-grader grades one notebook per assignment, "
+                             f"found {len(notebooks)} in {src}")
+        return notebooks[0].stem
+
+    def prepare(self, assignment):
+        """Copy the sources in and (re)generate the release when they changed; the release notebook."""
+        name = self.notebook(assignment)
+        src, dst = self.solutions / assignment, self.root / "source" / assignment
+        release = self.root / "release" / assignment / f"{name}.ipynb"
         if not dst.exists() or not release.exists() or _differs(src, dst):
             shutil.rmtree(dst, ignore_errors=True)
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
@@ -86,18 +96,15 @@ class CourseFolder:
             if not result["success"]:
                 log = result.get("log", "") + result.get("error", "")
                 why = next((line.strip() for line in reversed(log.splitlines()) if "Error:" in line), log[-300:])
-                raise SystemExit(f"{assignment}: nbgrader could not regenerate the release from {src}: {why}. "
+                raise SystemExit(f"{assignment}: nbgrader could not regenerate the release from {src}: "
+                                 f"{why.rstrip('.')}. "
                                  f"If students were graded already, grade in a new --course-dir or undo the "
                                  f"change to the source.")
-        notebooks = sorted(release.glob("*.ipynb"))
-        if len(notebooks) != 1:
-            raise SystemExit(f"{assignment}: cnn-grader grades one notebook per assignment, "
-                             f"found {len(notebooks)} in {release}")
-        return nbformat.read(notebooks[0], as_version=4)
+        return nbformat.read(release, as_version=4)
 
     def source(self, assignment):
         """The answer key: the source notebook of ``assignment`` (after ``prepare``)."""
-        return nbformat.read(next((self.root / "source" / assignment).glob("*.ipynb")), as_version=4)
+        return nbformat.read(self.root / "source" / assignment / f"{self.notebook(assignment)}.ipynb", as_version=4)
 
 
 def _differs(a, b):
