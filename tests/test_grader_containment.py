@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cnngrader import demo, sandbox
-from conftest import FULL, PARTIAL
+from conftest import FULL, PARTIAL, tagged_processes
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"), pytest.mark.slow,
               pytest.mark.xdist_group("grader")]
@@ -77,16 +77,7 @@ def test_both_runs_grade_right_beside_a_hostile_class(two_runs):
 
 
 def test_no_process_of_either_run_survives(two_runs):
-    tmp = two_runs[0]
-    tag = f"CNNGRADER_TEST_TAG=containment-{tmp}".encode()
-    leftovers = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if tag in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                leftovers.append(pid)
-        except OSError:
-            continue
-    assert leftovers == []
+    assert tagged_processes(f"containment-{two_runs[0]}") == []
 
 
 def test_the_run_says_what_it_could_not_enforce(two_runs):

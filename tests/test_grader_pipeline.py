@@ -22,7 +22,7 @@ import pytest
 from cnngrader import demo
 from cnngrader.autograde import Options, autograde
 from cnngrader.sandbox import Limits
-from conftest import FULL, PARTIAL
+from conftest import FULL, PARTIAL, tagged_processes
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"), pytest.mark.slow,
               pytest.mark.xdist_group("grader")]  # one worker: the class is graded once, alone
@@ -158,24 +158,9 @@ def test_nothing_leaked_files_and_network(graded):
         graded, "hostile_memory")
 
 
-def _tagged(tag):
-    """(pid, command) of every process whose environment carries ``CNNGRADER_TEST_TAG=tag``."""
-    marker = f"CNNGRADER_TEST_TAG={tag}".encode()
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if marker in environ:
-            found.append((pid, cmd))
-    return found
-
-
 def test_no_process_survives(graded):
     """No process started by this grading run is left (other runs may be going on beside it)."""
-    assert _tagged(graded["tmp"]) == []
+    assert tagged_processes(graded["tmp"]) == []
 
 
 def test_gradebook_and_sources_intact(graded):
@@ -256,4 +241,4 @@ def test_a_source_nbgrader_rejects_stops_the_run_cleanly(graded, monkeypatch):
         autograde("ps1", graded["subs"], tmp / "out_edited", course_dir=tmp / "course_edited",
                   solutions=tmp / "edited", options=Options(workers=2))
     assert not (tmp / "out_edited" / "grades.csv").exists()
-    assert _tagged(tag) == []
+    assert tagged_processes(tag) == []
