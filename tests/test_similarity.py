@@ -200,3 +200,28 @@ def test_one_pass_reading_equals_rewriting_then_dumping_and_leaves_the_shared_tr
         before = ast.dump(tree) if tree else None
         assert similarity.tokens(source) == _rewritten_tokens(source), source
         assert (ast.dump(tree) if tree else None) == before
+
+
+def test_pairs_for_the_whole_class_equal_the_pairwise_definition():
+    """``pairs`` computes every pair at once; each score must be exactly ``Answers.similarity``'s."""
+    key, release = notebooks()
+    stubs = similarity.stubs(release)
+    sources = key_sources(key)
+    variants = {"key": sources, "honest": HONEST, "rewritten": {g: rewrite(s) for g, s in sources.items()},
+                "mixed": {**sources, **dict(list(HONEST.items())[:3])}}
+    students = {}
+    for i in range(12):  # different subsets of answer cells, so that pairs share 0 to all of them
+        name, chosen = sorted(variants)[i % 4], variants[sorted(variants)[i % 4]]
+        kept = {g: s + f"\nextra_{i} = {i}" * (i % 3) for j, (g, s) in enumerate(chosen.items()) if (i + j) % 5}
+        students[f"s{i:02d}"] = similarity.answers(filled(release, kept), stubs)
+    students["nothing"] = similarity.answers(release, stubs)
+    names = sorted(students)
+    brute = sorted(((a, b, round(score, 3), n) for i, a in enumerate(names) for b in names[i + 1:]
+                    for score, n in [students[a].similarity(students[b])] if n >= similarity.MIN_CELLS),
+                   key=lambda p: (-p[2], p[0], p[1]))
+    assert similarity.pairs(students, threshold=0.0) == brute
+    assert 0 < len(similarity.pairs(students)) < len(brute)  # the threshold still sorts copies from the rest
+    assert similarity.pairs({}) == [] and similarity.pairs({"alone": students["s00"]}) == []
+    sets = [answers.cells[gid][1] for answers in students.values() for gid in answers.cells if gid == "conv1d"]
+    common = similarity._common(sets, chunk=7)  # many chunks: the same counts as one
+    assert all(common[i, j] == len(sets[i] & sets[j]) for i in range(len(sets)) for j in range(len(sets)) if i != j)
