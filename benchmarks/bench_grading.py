@@ -13,7 +13,10 @@ once with --quick; 1 and 2 workers interleaved, each in a fresh course folder) a
 the whole times and of the marginal times are reported. The *steady state* of the larger runs is
 read from when their graded notebooks were written, (last - first) / (2n - 1): a rate with no
 start-up in it, not a difference of two noisy runs. The 2-worker speed-up is reported all three
-ways. The 100-student projection is T(n) + (100 - n) x the marginal time at 2 workers. Before each
+ways. The CPU of each further submission is split as well: the grading process's own (all threads)
+and the workers' (fork servers and sandboxes, counted when they are reaped); on two cores
+2 C1 / (C2 + S2) estimates what the machine allows the 2-worker speed-up. The 100-student projection
+is T(n) + (100 - n) x the marginal time at 2 workers. Before each
 repeat the machine's own ceiling for two workers is measured: a pure-Python loop in two processes at
 once against one (cores shared with other guests give less than 2). For ps2 the grader's overhead is
 the marginal time, and the steady state, at 1 worker against the notebooks' own compute measured in
@@ -22,6 +25,7 @@ All, visible checks included) in a warm IPython shell (the fork server's, one th
 """
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -111,18 +115,25 @@ def _cnngrader(tmp, subs, workers, tag, assignment, sandbox=True):
     if not sandbox:
         os.environ["CNNGRADER_SANDBOX"] = "off"
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu()
         rows = autograde(assignment, subs, tmp / f"out_{tag}", course_dir=tmp / f"course_{tag}",
                          solutions=ROOT / "solutions",
                          options=Options(workers=workers, limits=Limits(timeout=120), progress=False))
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, [after - before for after, before in zip(_cpu(), cpu)]
     finally:
         os.environ.pop("CNNGRADER_SANDBOX", None) if old is None else os.environ.update(
             CNNGRADER_SANDBOX=old)
     bad = [r for r in rows if r.status not in ("graded", "repaired")]
     if bad:
         raise RuntimeError(f"benchmark submissions failed to grade: {bad[:3]}")
-    return seconds, _steady(tmp / f"course_{tag}")
+    return seconds, _steady(tmp / f"course_{tag}"), cpu
+
+
+def _cpu():
+    """(CPU seconds of this process, all threads: the grader's own work; of its reaped children: the
+    fork servers and every sandbox under them, counted when the pool closes)."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _steady(course):
@@ -146,13 +157,15 @@ def _measure(assignment, count, overhead, repeats):
         bigger = _class(tmp, 2 * count, assignment, "subs2")  # the same mix, twice as many
         plain = _say(f"{assignment}: plain nbgrader", _plain_nbgrader(tmp, subs, assignment), count)
         whole, extra, steady, ceiling, own = {1: [], 2: []}, {1: [], 2: []}, {1: [], 2: []}, [], []
+        cpu = {1: [], 2: []}  # per further submission: (the grader's own, the workers')
         for attempt in range(repeats):  # 1 and 2 workers interleaved: a drifting load hits both
             ceiling.append(2 * _spin_together(1) / _spin_together(2))
             if not overhead:
                 own.append(_own_compute(sorted(subs.glob("*/*.ipynb"))[:2], checks=True))  # a whole, a half
             for workers in (1, 2):
-                once, _ = _cnngrader(tmp, subs, workers, f"w{workers}r{attempt}", assignment)
-                twice, rate = _cnngrader(tmp, bigger, workers, f"w{workers}x2r{attempt}", assignment)
+                once, _, cpu_once = _cnngrader(tmp, subs, workers, f"w{workers}r{attempt}", assignment)
+                twice, rate, cpu_twice = _cnngrader(tmp, bigger, workers, f"w{workers}x2r{attempt}", assignment)
+                cpu[workers].append([(b - a) / count for a, b in zip(cpu_once, cpu_twice)])
                 _say(f"{assignment}: cnn-grader, {workers} worker(s)", once, count)
                 _say(f"{assignment}: cnn-grader, {workers} worker(s), {2 * count} submissions "
                      f"(steady state {rate:.3f} s per submission)", twice, 2 * count)
@@ -160,6 +173,7 @@ def _measure(assignment, count, overhead, repeats):
                 extra[workers].append((twice - once) / count)
                 steady[workers].append(rate)
         runs = {w: statistics.median(whole[w]) for w in whole}
+        grader, workers_cpu = ({w: statistics.median(c[i] for c in cpu[w]) for w in cpu} for i in (0, 1))
         marginal = {w: statistics.median(extra[w]) for w in extra}
         bare = (_say(f"{assignment}: cnn-grader, 1 worker, no isolation",
                      _cnngrader(tmp, subs, 1, "bare", assignment, False)[0], count) if overhead else None)
@@ -185,6 +199,18 @@ def _measure(assignment, count, overhead, repeats):
         {"name": f"grading/{assignment}/steady_throughput_2_vs_1_workers", "unit": "x",
          "value": statistics.median(steady[1]) / statistics.median(steady[2]),
          "note": "steady state of the larger runs: no start-up in it, no difference of two noisy runs"},
+        {"name": f"grading/{assignment}/grader_cpu_1_worker", "value": 1000 * grader[1], "unit": "ms/sub",
+         "note": "the grading process's own CPU (all threads) per further submission, median"},
+        {"name": f"grading/{assignment}/grader_cpu_2_workers", "value": 1000 * grader[2], "unit": "ms/sub",
+         "note": "the grading process's own CPU (all threads) per further submission, median"},
+        {"name": f"grading/{assignment}/worker_cpu_1_worker", "value": 1000 * workers_cpu[1], "unit": "ms/sub",
+         "note": "fork servers and sandboxes, CPU per further submission, median"},
+        {"name": f"grading/{assignment}/worker_cpu_2_workers", "value": 1000 * workers_cpu[2], "unit": "ms/sub",
+         "note": "fork servers and sandboxes, CPU per further submission, median"},
+        {"name": f"grading/{assignment}/two_core_estimate_2_vs_1", "unit": "x",
+         "value": 2 * workers_cpu[1] / (workers_cpu[2] + grader[2]),
+         "note": "2 C1 / (C2 + S2), C the workers' CPU and S the grader's per submission: what two saturated cores "
+                 "allow when one worker keeps one core busy (on two cores the grader's work shares the workers')"},
         {"name": f"grading/{assignment}/machine_2_process_ceiling", "value": statistics.median(ceiling), "unit": "x",
          "note": "a pure-Python loop, 2 processes at once vs 1 (median, measured between the runs): the best "
                  "2 workers can reach here"},
