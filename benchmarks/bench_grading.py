@@ -157,7 +157,7 @@ def _measure(assignment, count, overhead, repeats):
         bigger = _class(tmp, 2 * count, assignment, "subs2")  # the same mix, twice as many
         plain = _say(f"{assignment}: plain nbgrader", _plain_nbgrader(tmp, subs, assignment), count)
         whole, extra, steady, ceiling, own = {1: [], 2: []}, {1: [], 2: []}, {1: [], 2: []}, [], []
-        cpu = {1: [], 2: []}  # per further submission: (the grader's own, the workers')
+        cpu = {"grader": {1: [], 2: []}, "worker": {1: [], 2: []}}  # CPU seconds per further submission
         for attempt in range(repeats):  # 1 and 2 workers interleaved: a drifting load hits both
             ceiling.append(2 * _spin_together(1) / _spin_together(2))
             if not overhead:
@@ -165,7 +165,8 @@ def _measure(assignment, count, overhead, repeats):
             for workers in (1, 2):
                 once, _, cpu_once = _cnngrader(tmp, subs, workers, f"w{workers}r{attempt}", assignment)
                 twice, rate, cpu_twice = _cnngrader(tmp, bigger, workers, f"w{workers}x2r{attempt}", assignment)
-                cpu[workers].append([(b - a) / count for a, b in zip(cpu_once, cpu_twice)])
+                for who, a, b in zip(cpu, cpu_once, cpu_twice):
+                    cpu[who][workers].append((b - a) / count)
                 _say(f"{assignment}: cnn-grader, {workers} worker(s)", once, count)
                 _say(f"{assignment}: cnn-grader, {workers} worker(s), {2 * count} submissions "
                      f"(steady state {rate:.3f} s per submission)", twice, 2 * count)
@@ -173,7 +174,7 @@ def _measure(assignment, count, overhead, repeats):
                 extra[workers].append((twice - once) / count)
                 steady[workers].append(rate)
         runs = {w: statistics.median(whole[w]) for w in whole}
-        grader, workers_cpu = ({w: statistics.median(c[i] for c in cpu[w]) for w in cpu} for i in (0, 1))
+        cpu = {who: {w: statistics.median(per[w]) for w in per} for who, per in cpu.items()}
         marginal = {w: statistics.median(extra[w]) for w in extra}
         bare = (_say(f"{assignment}: cnn-grader, 1 worker, no isolation",
                      _cnngrader(tmp, subs, 1, "bare", assignment, False)[0], count) if overhead else None)
@@ -199,16 +200,12 @@ def _measure(assignment, count, overhead, repeats):
         {"name": f"grading/{assignment}/steady_throughput_2_vs_1_workers", "unit": "x",
          "value": statistics.median(steady[1]) / statistics.median(steady[2]),
          "note": "steady state of the larger runs: no start-up in it, no difference of two noisy runs"},
-        {"name": f"grading/{assignment}/grader_cpu_1_worker", "value": 1000 * grader[1], "unit": "ms/sub",
-         "note": "the grading process's own CPU (all threads) per further submission, median"},
-        {"name": f"grading/{assignment}/grader_cpu_2_workers", "value": 1000 * grader[2], "unit": "ms/sub",
-         "note": "the grading process's own CPU (all threads) per further submission, median"},
-        {"name": f"grading/{assignment}/worker_cpu_1_worker", "value": 1000 * workers_cpu[1], "unit": "ms/sub",
-         "note": "fork servers and sandboxes, CPU per further submission, median"},
-        {"name": f"grading/{assignment}/worker_cpu_2_workers", "value": 1000 * workers_cpu[2], "unit": "ms/sub",
-         "note": "fork servers and sandboxes, CPU per further submission, median"},
+        *({"name": f"grading/{assignment}/{who}_cpu_{w}_worker{'s' if w > 1 else ''}", "unit": "ms/sub",
+           "value": 1000 * cpu[who][w], "note": f"{what} per further submission, median"}
+          for who, what in (("grader", "the grading process's own CPU (all threads)"),
+                            ("worker", "the fork servers' and sandboxes' CPU")) for w in (1, 2)),
         {"name": f"grading/{assignment}/two_core_estimate_2_vs_1", "unit": "x",
-         "value": 2 * workers_cpu[1] / (workers_cpu[2] + grader[2]),
+         "value": 2 * cpu["worker"][1] / (cpu["worker"][2] + cpu["grader"][2]),
          "note": "2 C1 / (C2 + S2), C the workers' CPU and S the grader's per submission: what two saturated cores "
                  "allow when one worker keeps one core busy (on two cores the grader's work shares the workers')"},
         {"name": f"grading/{assignment}/machine_2_process_ceiling", "value": statistics.median(ceiling), "unit": "x",

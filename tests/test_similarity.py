@@ -225,3 +225,20 @@ def test_pairs_for_the_whole_class_equal_the_pairwise_definition():
     sets = [answers.cells[gid][1] for answers in students.values() for gid in answers.cells if gid == "conv1d"]
     common = similarity._common(sets, chunk=7)  # many chunks: the same counts as one
     assert all(common[i, j] == len(sets[i] & sets[j]) for i in range(len(sets)) for j in range(len(sets)) if i != j)
+
+
+def test_pairs_of_a_class_that_copies_one_huge_cell_equal_the_pairwise_definition():
+    """Attack on the report: students sharing a cell longer than a chunk of columns (10,000 shingles), beside
+    students who share nothing; every pair still scores exactly as ``Answers.similarity`` says."""
+    huge = frozenset(range(10_000))
+    students = {f"copier{i}": similarity.Answers({"a": (10_004, huge | {100_000 + i}), "b": (70, frozenset(range(60)))})
+                for i in range(6)}
+    students.update({f"own{i}": similarity.Answers({"a": (90, frozenset(range(10 ** 6 * (i + 1), 10 ** 6 * (i + 1) + 80))),
+                                                    "b": (70, frozenset(range(60)))}) for i in range(4)})
+    names = sorted(students)
+    brute = sorted(((a, b, round(score, 3), n) for i, a in enumerate(names) for b in names[i + 1:]
+                    for score, n in [students[a].similarity(students[b])] if n >= similarity.MIN_CELLS),
+                   key=lambda p: (-p[2], p[0], p[1]))
+    assert similarity.pairs(students, threshold=0.0) == brute
+    assert {(a, b) for a, b, *_ in similarity.pairs(students)} == {
+        (f"copier{i}", f"copier{j}") for i in range(6) for j in range(i + 1, 6)}

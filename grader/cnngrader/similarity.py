@@ -173,7 +173,7 @@ def pairs(students, threshold=THRESHOLD):
         sizes, shingles = zip(*(students[names[i]].cells[gid] for i in rows))
         common = _common(shingles)
         lengths = np.array([len(s) for s in shingles], dtype=float)
-        w = np.minimum.outer(np.array(sizes, dtype=float), np.array(sizes, dtype=float))
+        w = np.minimum.outer(*[np.array(sizes, dtype=float)] * 2)
         block = np.ix_(rows, rows)
         total[block] += w * common / np.maximum(1, lengths[:, None] + lengths[None, :] - common)
         weight[block] += w
