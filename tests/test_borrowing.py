@@ -75,6 +75,15 @@ WRAPPERS = {
     "sys.modules": ("import sys\n" + CONV.format("sys.modules['cnncourse.conv1d'].conv1d(x, w)"), "sys.modules"),
     "polymul convolves": (CONV.format("np.polymul(x, w[::-1])[len(w) - 1:len(x)] + b"), "numpy.polymul"),
     "scipy": ("import scipy.signal as sig\n" + CONV.format("sig.correlate(x, w, 'valid') + b"), "scipy.signal"),
+    # numpy's convolutions under other public or private names (a student who read the forbidden list)
+    "numpy.ma's convolve": (CONV.format("np.ma.convolve(x, w[::-1], 'valid') + b"), "numpy.ma.convolve"),
+    "numpy.ma.core's correlate": (CONV.format("np.ma.core.correlate(x, w, 'valid') + b"), "numpy.ma.correlate"),
+    "a private module": (CONV.format("np._core.multiarray.correlate2(x, w, 0) + b"), "numpy._core, a private"),
+    "a private module under a public name": (CONV.format("np.lib.mixins.um.correlate2(x, w, 0) + b"),
+                                             "the module numpy._core.umath"),
+    "numpy.testing hands out numpy's functions": (
+        CONV.format("[f for f in np.testing.overrides.get_overridable_numpy_array_functions()\n"
+                    "            if f.__name__ == 'convolve'][0](x, w[::-1], 'valid') + b"), "numpy.testing"),
 }
 
 
@@ -84,6 +93,13 @@ def test_wrapping_a_reference_or_shortcut_zeroes_that_item(how):
     result = borrowed(reasons("ps1", {"conv1d": source}))
     assert set(result) == {"test_conv1d"}, result
     assert named in result["test_conv1d"], result["test_conv1d"]
+
+
+def test_private_modules_count_only_where_an_item_forbids_shortcuts():
+    pool = ("def max_pool1d(x, size, stride):\n"
+            "    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=-1)[..., ::stride, :]\n"
+            "    return np._core.umath.maximum.reduce(windows, axis=-1)\n")
+    assert borrowed(reasons("ps1", {"max_pool1d": pool})) == {}
 
 
 def test_a_helper_in_another_cell_is_followed_and_callers_lose_too():

@@ -8,7 +8,9 @@ names its cases call are followed through the student's own functions, classes a
 every module attribute they reach, through any import form or alias (``import x as y``, ``from x
 import *``, imports inside functions, ``getattr`` with a literal name). Module paths are resolved
 to the real objects, so a shortcut reached by another route (``np.core.numeric.convolve``,
-``torch.conv1d`` for ``F.conv1d``) is the same shortcut. Code the reader cannot follow (a name
+``torch.conv1d`` for ``F.conv1d``) is the same shortcut; on an item that has shortcuts, a path through
+a private part of a library (``np._core``, or a public name bound to a private module) is refused too,
+since a shortcut can sit there under another name. Code the reader cannot follow (a name
 computed at run time: ``getattr`` with a computed name, ``__import__``, ``importlib``, ``eval``,
 ``exec``, ``globals()``, dunder attributes) counts as borrowing too, since the grader cannot tell
 what it reaches; so does code outside any function that patches a module (it changes every item).
@@ -295,30 +297,45 @@ def _under(path, prefixes):
     return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
+def _private(name):
+    """``name`` up to its first part that a library keeps private (a leading underscore, not a dunder), or None."""
+    parts = name.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not (part.startswith("__") and part.endswith("__")):
+            return ".".join(parts[:i + 1])
+    return None
+
+
 def _resolve(path, allowed):
-    """Walk ``path`` through the real modules (allowed ones only): ``(object or None, problem or None)``;
-    problem "missing" when a module lacks the attribute (something added at run time)."""
+    """Walk ``path`` through the real modules (allowed ones only): ``(object or None, problem or None,
+    private or None)``; problem "missing" when a module lacks the attribute (something added at run
+    time); private: the first private module or attribute the walk went through (``np._core``, or a
+    public name bound to a private module), where a library can hold a shortcut under another name."""
     parts = path.split(".")
+    private = _private(path)
     if not _under(path, allowed) or importlib.util.find_spec(parts[0]) is None:
-        return None, "outside"
+        return None, "outside", private
     try:
         obj = importlib.import_module(parts[0])
     except Exception:
-        return None, "outside"
+        return None, "outside", private
     for i, attr in enumerate(parts[1:], start=1):
         try:
             nxt = getattr(obj, attr)
         except Exception:
             if not isinstance(obj, types.ModuleType):
-                return None, None          # an attribute of a class or an object: nothing to resolve
+                return None, None, private          # an attribute of a class or an object: nothing to resolve
             try:
                 nxt = importlib.import_module(".".join(parts[:i + 1]))
             except Exception:
-                return None, "missing"
+                return None, "missing", private
         obj = nxt
-        if isinstance(obj, types.ModuleType) and not _under(obj.__name__, allowed):
-            return None, f"(through it, the module {obj.__name__})"
-    return obj, None
+        if isinstance(obj, types.ModuleType):
+            if not _under(obj.__name__, allowed):
+                return None, f"(through it, the module {obj.__name__})", private
+            if not private and _private(obj.__name__):
+                private = f"{'.'.join(parts[:i + 1])} (the module {obj.__name__})"
+    return obj, None, private
 
 
 def verdicts(cells, items, allowed, calls):
@@ -339,7 +356,7 @@ def _judge(program, roots, allowed, forbidden):
                 "graded answers import what they use by name and compute it themselves")
     shortcuts = {}
     for f in forbidden:
-        obj, _ = _resolve(f, (f.split(".")[0],))
+        obj, _, _ = _resolve(f, (f.split(".")[0],))
         if obj is not None:
             shortcuts[id(obj)] = f
     for path in sorted(set(paths)):
@@ -349,11 +366,14 @@ def _judge(program, roots, allowed, forbidden):
             what = "the course's reference code" if path.startswith("cnncourse") else "a module"
             return (f"borrowed: uses {path} ({what}), which this item does not allow (allowed: "
                     f"{', '.join(allowed) or 'plain Python only'})")
-        obj, problem = _resolve(path, allowed)
+        obj, problem, private = _resolve(path, allowed)
         if problem and problem != "missing":
             return f"borrowed: uses {path} {problem}, which this item does not allow"
         if obj is not None and id(obj) in shortcuts:
             return f"borrowed: uses {path}, which is {shortcuts[id(obj)]}, a library shortcut that does this item's work"
+        if private and forbidden:
+            return (f"borrowed: uses {path}, through {private}, a private part of the library where a shortcut can sit "
+                    "under another name; this item allows only the library's public names")
         if problem == "missing":
             return f"borrowing check: uses {path}, which does not exist in the library (added at run time?)"
     return None

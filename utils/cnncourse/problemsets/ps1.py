@@ -21,7 +21,10 @@ _case = problemsets.case
 # What answers may use (checked by the grader on the submission's code, per item): NumPy and the
 # standard library's arithmetic, nothing that computes a convolution for you.
 ALLOWED = ("numpy",) + problemsets.STDLIB
-CONVOLUTIONS = ("numpy.convolve", "numpy.correlate", "numpy.polymul", "numpy.polynomial")   # polymul convolves
+# numpy's convolutions, wherever they sit: polymul convolves, numpy.ma wraps convolve and correlate, and
+# numpy.testing hands out every numpy function as an object (private modules are refused on these items too)
+CONVOLUTIONS = ("numpy.convolve", "numpy.correlate", "numpy.polymul", "numpy.polynomial", "numpy.ma.convolve",
+                "numpy.ma.correlate", "numpy.testing")
 
 
 def _layer(rng, min_length=1):
