@@ -84,6 +84,24 @@ WRAPPERS = {
     "numpy.testing hands out numpy's functions": (
         CONV.format("[f for f in np.testing.overrides.get_overridable_numpy_array_functions()\n"
                     "            if f.__name__ == 'convolve'][0](x, w[::-1], 'valid') + b"), "numpy.testing"),
+    # what a string or a file names, imported by an allowed library: never read by the grader
+    "a pickle np.load unpickles": ("def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n"
+                                   "    open('p.bin', 'wb').write(b'ccnncourse.conv1d\\nconv1d\\n.')\n"
+                                   "    return np.load('p.bin', allow_pickle=True)(x, w, b, stride, padding, dilation)\n",
+                                   "numpy.load"),
+    "a matplotlib backend named as a module": (
+        "import matplotlib.backends\n" + CONV.format(
+            "matplotlib.backends.backend_registry.load_backend_module('module://cnncourse.conv1d').conv1d(x, w)"),
+        "matplotlib.backends"),
+    "the same loader by another path": ("import matplotlib.pyplot as plt\n" + CONV.format(
+        "plt.matplotlib.use('module://cnncourse.conv1d') or 0"), "(matplotlib.use)"),
+    "a string annotation evaluated": ("import typing\n\ndef _h(a: \"__import__('cnncourse.conv1d').conv1d.conv1d\"): pass\n"
+                                      + CONV.format("typing.get_type_hints(_h)['a'](x, w)"), "typing.get_type_hints"),
+    "getattr passed as a value": ("import functools\n" + CONV.format("functools.reduce(getattr, ['convolve'], np)(x, w)"),
+                                  "getattr passed as a value"),
+    "a namespace read by a dunder key": (CONV.format("namespace['__builtins__'].eval('1')"), "the key '__builtins__'"),
+    "a shell command's output": ("def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n"
+                                 "    out = %system python -c \"print(1)\"\n    return np.array(out, float)\n", "%system"),
 }
 
 
@@ -95,11 +113,54 @@ def test_wrapping_a_reference_or_shortcut_zeroes_that_item(how):
     assert named in result["test_conv1d"], result["test_conv1d"]
 
 
-def test_private_modules_count_only_where_an_item_forbids_shortcuts():
+def test_private_parts_of_a_library_count_on_every_item():
     pool = ("def max_pool1d(x, size, stride):\n"
             "    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=-1)[..., ::stride, :]\n"
             "    return np._core.umath.maximum.reduce(windows, axis=-1)\n")
-    assert borrowed(reasons("ps1", {"max_pool1d": pool})) == {}
+    result = borrowed(reasons("ps1", {"max_pool1d": pool}))
+    assert set(result) == {"test_max_pool1d"} and "numpy._core, a private part" in result["test_max_pool1d"]
+    # where PyTorch is allowed, a private module re-exports importlib.import_module
+    cnn = "def make_cnn():\n    return torch.distributed._tensor.import_module('cnncourse.models').book_cnn()\n"
+    result = borrowed(reasons("ps2", {"make_cnn": cnn}))
+    assert set(result) == {"test_make_cnn", "test_compare"} and "torch.distributed._tensor" in result["test_make_cnn"], result
+
+
+@pytest.mark.parametrize("source, named", [
+    ("def make_cnn():\n    return torch.load('net.pt', weights_only=False)\n", "torch.load"),
+    ("import torch.utils.benchmark as tb\n\ndef make_cnn():\n    g = {}\n"
+     "    tb.Timer(stmt=\"g['m'] = 1\", globals={'g': g}).timeit(1)\n    return g['m']\n", "torch.utils.benchmark"),
+    ("def make_cnn():\n    return torch.hub.load('.', 'cnn', source='local')\n", "torch.hub"),
+], ids=["torch.load", "torch.utils.benchmark runs a string", "torch.hub"])
+def test_torch_loaders_are_not_followed(source, named):
+    result = borrowed(reasons("ps2", {"make_cnn": source}))
+    assert set(result) == {"test_make_cnn", "test_compare"} and named in result["test_make_cnn"], result  # compare calls it
+
+
+SERVER = "def _serve():\n    import torch\n    RESULT.append(torch.nn.functional.conv1d)\n\nRESULT = []\n"
+BESIDE = {  # code outside the graded functions starts something that computes beside them
+    "a thread": (SERVER + "import threading\nthreading.Thread(target=_serve).start()\n", "threading.Thread"),
+    "a thread started by a helper": (SERVER + "from threading import Thread\n\ndef setup():\n"
+                                     "    Thread(target=_serve).start()\n\nsetup()\n", "threading.Thread"),
+    "a decorator": (SERVER + "import threading\n\n@lambda f: threading.Thread(target=f).start() or f\n"
+                    "def g():\n    _serve()\n", "threading.Thread"),
+    "a class body": ("import subprocess, sys\n\nclass Helper:\n"
+                     "    proc = subprocess.Popen([sys.executable, '-c', 'import cnncourse'])\n", "subprocess.Popen"),
+    "a process": ("import os\nif os.fork() == 0:\n    os._exit(0)\n", "os.fork"),
+    "a numpy error callback": (SERVER + "np.seterrcall(lambda *a: _serve())\nnp.seterr(all='call')\n",
+                               "numpy.seterrcall"),
+    "a tracer": ("import sys\nsys.settrace(None)\n", "sys.settrace"),
+    "%config runs code": ("%config InlineBackend.figure_format = __import__('cnncourse.conv1d')", "__import__"),
+    "%matplotlib with a module backend": ("%matplotlib module://helper", "the magic %matplotlib"),
+    "locals() holds the builtins": ("B = locals()['__builtins__']", "locals()"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(BESIDE))
+def test_code_outside_the_graded_functions_that_runs_beside_them_zeroes_every_item(how):
+    source, named = BESIDE[how]
+    result = borrowed(reasons("ps1", extra=source))
+    assert set(result) == set(problemsets.load("ps1").ITEMS), result
+    assert named in result["test_conv1d"], result["test_conv1d"]
 
 
 def test_a_helper_in_another_cell_is_followed_and_callers_lose_too():
@@ -139,7 +200,11 @@ def test_honest_variants_are_not_flagged():
               "    xp = np.pad(x, padding)\n"
               "    win = sliding_window_view(xp, dilation * (F - 1) + 1)[::stride, ::dilation]\n"
               "    return win @ w + b\n")
-    extra = "%timeit conv1d(np.ones(40), np.ones(3))\n%matplotlib inline\nprint(conv1d(np.ones(5), np.ones(2)))\n"
+    extra = ("%timeit conv1d(np.ones(40), np.ones(3))\n%matplotlib inline\nprint(conv1d(np.ones(5), np.ones(2)))\n"
+             "%config InlineBackend.figure_format = 'retina'\nwith np.errstate(divide='ignore'):\n"
+             "    print(np.log(np.zeros(2)))\nfig, ax = plt.subplots()\nax.plot(conv1d(np.ones(9), np.ones(3)))\n"
+             "class Trace:\n    def show(self, name):\n        return getattr(self, name)\n"
+             "from IPython.display import HTML, display\ndisplay(HTML('<b>done</b>'))\n")
     assert borrowed(reasons("ps1", {"conv1d": honest}, extra=extra)) == {}
 
 

@@ -109,8 +109,8 @@ def test_every_notebook_written_is_valid_as_it_lies(graded):
     ("broken", "invalid", 0), ("empty_folder", "missing", 0),
     ("hostile_loop", "timeout", 0), ("hostile_exit", "crashed", 0), ("hostile_kill", "crashed", 0),
     ("hostile_forkbomb", None, None), ("hostile_bigfile", "graded", FULL), ("hostile_memory", "graded", FULL),
-    ("hostile_fanout", "graded", FULL), ("hostile_hog", "timeout", 0), ("hostile_network", "graded", FULL), ("hostile_snoop", "graded", FULL), ("hostile_paths", "graded", FULL),
-    ("hostile_background", "graded", FULL), ("hostile_writes", "graded", FULL), ("hostile_patch", "graded", FULL),
+    ("hostile_fanout", "graded", 0), ("hostile_hog", "timeout", 0), ("hostile_network", "graded", FULL), ("hostile_snoop", "graded", FULL), ("hostile_paths", "graded", FULL),
+    ("hostile_background", "graded", 0), ("hostile_writes", "graded", FULL), ("hostile_patch", "graded", FULL),
 ])
 def test_status_and_score(graded, student, status, score):
     row = graded["rows"][student]
@@ -130,6 +130,8 @@ def test_reasons_are_human(graded):
     assert "used its 15 s of CPU time" in rows["hostile_loop"]["reason"]
     assert "used its 15 s of CPU time" in rows["hostile_hog"]["reason"]
     assert "went over the 2048 MB memory limit" in rows["hostile_fanout"]["reason"]
+    for student in ("hostile_fanout", "hostile_background"):  # contained, and its answers not credited
+        assert "os.fork, which code outside the graded functions" in rows[student]["reason"], rows[student]
     assert "died" in rows["hostile_kill"]["reason"] and "SIGKILL" in rows["hostile_kill"]["reason"]
     assert "lost test_receptive_field 0/3: receptive_field(" in rows["partial"]["reason"]
     assert "not attempted" in rows["partial"]["reason"] and "test_conv1d " not in rows["partial"]["reason"]

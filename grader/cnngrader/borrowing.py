@@ -8,12 +8,14 @@ names its cases call are followed through the student's own functions, classes a
 every module attribute they reach, through any import form or alias (``import x as y``, ``from x
 import *``, imports inside functions, ``getattr`` with a literal name). Module paths are resolved
 to the real objects, so a shortcut reached by another route (``np.core.numeric.convolve``,
-``torch.conv1d`` for ``F.conv1d``) is the same shortcut; on an item that has shortcuts, a path through
-a private part of a library (``np._core``, or a public name bound to a private module) is refused too,
-since a shortcut can sit there under another name. Code the reader cannot follow (a name
-computed at run time: ``getattr`` with a computed name, ``__import__``, ``importlib``, ``eval``,
-``exec``, ``globals()``, dunder attributes) counts as borrowing too, since the grader cannot tell
-what it reaches; so does code outside any function that patches a module (it changes every item).
+``torch.conv1d`` for ``F.conv1d``) is the same shortcut; a path through a private part of a library
+(``np._core``, or a public name bound to a private module) is refused too, since a shortcut or an import
+by name can sit there under another name. Code the reader cannot follow (a name
+computed at run time: ``getattr`` with a computed name or passed as a value, ``__import__``, ``importlib``,
+``eval``, ``exec``, ``globals()``, dunder attributes and keys, shell commands, a library function that
+imports what a string or a file names: ``LOADERS``) counts as borrowing too, since the grader cannot
+tell what it reaches; so does code outside any function that patches a module (it changes every item)
+or starts code that runs beside the graded functions (threads, processes, hooks: ``RUNS_BESIDE``).
 
 The result is a reason per item (``None``: nothing borrowed); the judge's verdict for that item
 becomes 0 with the reason. Cells of the release that are locked (setup, imports) are not checked,
@@ -23,16 +25,32 @@ but the names they bind are resolved like the student's own imports.
 import ast
 import importlib
 import importlib.util
+import re
+import sys
 import types
 
 from cnngrader.cellcode import TOO_DEEP, nodes, parse
 
 DYNAMIC = {"__import__": "__import__", "eval": "eval", "exec": "exec", "compile": "compile",
-           "globals": "globals()", "vars": "vars()", "setattr": "setattr", "delattr": "delattr",
-           "get_ipython": "get_ipython()", "__builtins__": "__builtins__", "__loader__": "__loader__",
-           "__spec__": "__spec__"}
-HARMLESS_MAGICS = {"matplotlib", "config", "system", "getoutput", "pip", "load_ext", "who", "whos"}
-CODE_MAGICS = {"time", "timeit"}
+           "globals": "globals()", "vars": "vars()", "locals": "locals()", "setattr": "setattr", "delattr": "delattr",
+           "get_ipython": "get_ipython()", "breakpoint": "breakpoint()", "__builtins__": "__builtins__",
+           "__loader__": "__loader__", "__spec__": "__spec__"}
+HARMLESS_MAGICS = {"matplotlib", "who", "whos"}   # (a backend named as a module imports that module)
+CODE_MAGICS = {"time", "timeit"}                 # their argument is Python, read as such
+# Library functions that import or run code named in a string or a file (a pickle, a string annotation,
+# a backend, a package): what they bring in is never read. Matched by path and by identity.
+LOADERS = ("numpy.load", "numpy.lib.npyio", "numpy.lib.format", "numpy.ctypeslib", "numpy.f2py",
+           "matplotlib.use", "matplotlib.backends", "matplotlib.pyplot.switch_backend",
+           "typing.get_type_hints", "typing.ForwardRef", "functools.singledispatch", "functools.singledispatchmethod",
+           "torch.load", "torch.serialization", "torch.hub", "torch.package", "torch.export", "torch.library",
+           "torch.ops.load_library", "torch.classes.load_library", "torch.utils.benchmark",
+           "torch.utils.cpp_extension", "torch.utils.model_zoo")
+# What, called by code outside the graded functions, starts code that runs beside them (threads, processes,
+# signal handlers, tracers, callbacks): it could compute their answers where the grader does not look.
+RUNS_BESIDE = re.compile(r"(threading|_thread|subprocess|multiprocessing|concurrent|asyncio|pty|signal|atexit|"
+                         r"weakref|gc|ctypes|IPython(?!\.display(\.|$))|torch\.multiprocessing|numpy\.seterrcall|sys\.(settrace|"
+                         r"setprofile|monitoring|addaudithook|\w*hook)|os\.(fork\w*|system|popen|posix_spawn\w*|"
+                         r"spawn\w*|exec\w*|register_at_fork))(\.|$)")
 SAFE_DUNDERS = {"__init__", "__name__", "__len__", "__call__", "__repr__", "__str__"}
 
 
@@ -125,7 +143,16 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Name(self, name):
         if isinstance(name.ctx, ast.Load):
+            if name.id in ("getattr", "hasattr") and not self._local(name.id):
+                self.node.dynamic.append(f"{name.id} passed as a value")  # its names are computed elsewhere
             self._global(name.id, [])
+
+    def visit_Subscript(self, sub):
+        key = sub.slice
+        if (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("__")
+                and key.value.endswith("__") and key.value not in SAFE_DUNDERS):
+            self.node.dynamic.append(f"the key {key.value!r}")   # a namespace read by name
+        self.generic_visit(sub)
 
     def visit_Attribute(self, attr):
         chain, base = [], attr
@@ -143,11 +170,12 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Call(self, call):
         fn = call.func
-        if isinstance(fn, ast.Name) and fn.id in ("getattr", "hasattr") and len(call.args) >= 2:
+        if (isinstance(fn, ast.Name) and fn.id in ("getattr", "hasattr") and not self._local(fn.id)
+                and len(call.args) >= 2):
             name = call.args[1]
             if isinstance(name, ast.Constant) and isinstance(name.value, str):
                 self.visit(ast.Attribute(value=call.args[0], attr=name.value, ctx=ast.Load()))
-                for extra in call.args[2:]:
+                for extra in call.args[2:] + [k.value for k in call.keywords]:
                     self.visit(extra)
                 return
             base = call.args[0]
@@ -155,13 +183,16 @@ class _Reader(ast.NodeVisitor):
                 base = base.value
             if not (isinstance(base, ast.Name) and self._local(base.id)):
                 self.node.dynamic.append(f"{fn.id} with a computed name")
+            for arg in call.args + [k.value for k in call.keywords]:
+                self.visit(arg)
+            return
         if _magic(call):
             name, line = _magic(call)
-            if name in CODE_MAGICS:
-                tree = parse(line)
+            if name in CODE_MAGICS or name == "config":   # %config runs ``cfg.<line>`` in the notebook's namespace
+                tree = parse(line if name in CODE_MAGICS else f"cfg.{line}")
                 for stmt in tree.body if tree else []:
                     self.visit(stmt)
-            elif name not in HARMLESS_MAGICS:
+            elif name not in HARMLESS_MAGICS or "module:" in line:
                 self.node.dynamic.append(f"the magic %{name}")
             return
         self.generic_visit(call)
@@ -218,10 +249,18 @@ class Program:
         self.stars = []           # modules imported with *
         self.everywhere = Node(False)   # top-level code the reader cannot follow: it reaches every item
         self.patches = {}         # module path -> statements that assign it (``np.mean = ...``)
+        self.top = []             # what runs when the cells run: statements outside functions, decorators, classes
         for source, trusted in cells:
             tree = parse(source)
             for stmt in tree.body if tree else []:
                 self._statement(stmt, trusted)
+        if any(RUNS_BESIDE.match(p) for p in self._walk([("node", node, None) for node, _ in self.top])[0]):
+            for node, stmt in self.top:   # name the first statement that does it
+                hit = next((p for p in self._walk([("node", node, None)])[0] if RUNS_BESIDE.match(p)), None)
+                if hit:
+                    self.everywhere.dynamic.append(f"{hit}, which code outside the graded functions ({_where(stmt)}) "
+                                                   "starts beside them")
+                    break
 
     def _bind(self, name, value):
         self.bindings.setdefault(name, []).append(value)
@@ -244,18 +283,29 @@ class Program:
             _Reader(node).visit(stmt)
         for name in _bound_names(stmt):
             self._bind(name, ("node", node))
-        if not trusted and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if trusted:
+            return
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):   # only its decorators and defaults run now
+            now = Node(False)
+            reader = _Reader(now)
+            for expr in stmt.decorator_list + stmt.args.defaults + [d for d in stmt.args.kw_defaults if d]:
+                reader.visit(expr)
+            self.top.append((now, stmt))
+            return
+        self.top.append((node, stmt))   # a class body runs when it is defined
+        if not isinstance(stmt, ast.ClassDef):
             for path in _module_attribute_stores(stmt, self.bindings):
                 self.patches.setdefault(path, []).append(node)   # what it brings in reaches its users
             if node.dynamic:   # its effect does not depend on being called: it reaches every item
-                self.everywhere.dynamic += [f"{d} (line {stmt.lineno} of a cell: "
-                                            f"{ast.unparse(stmt).splitlines()[0][:80]})" for d in node.dynamic]
+                self.everywhere.dynamic += [f"{d} ({_where(stmt)})" for d in node.dynamic]
 
     def reach(self, roots):
         """(dotted paths, dynamic descriptions) reachable from the names ``roots``; a path that student
         code reassigned (``np.mean = ...`` outside any function) brings that assignment's code along."""
+        return self._walk([("name", r, []) for r in roots] + [("node", self.everywhere, None)])
+
+    def _walk(self, todo):
         paths, dynamic, seen = [], [], set()
-        todo = [("name", r, []) for r in roots] + [("node", self.everywhere, None)]
 
         def found(path):
             paths.append(path)
@@ -284,6 +334,10 @@ class Program:
                 else:
                     todo.append(("node", value, None))
         return paths, dynamic
+
+
+def _where(stmt):
+    return f"line {stmt.lineno} of a cell: {ast.unparse(stmt).splitlines()[0][:80]}"
 
 
 def _has(module, name):
@@ -338,6 +392,20 @@ def _resolve(path, allowed):
     return obj, None, private
 
 
+_LOADED, _PENDING = {}, list(LOADERS)   # id -> (loader, its path); loaders of libraries not imported yet
+
+
+def _loader(obj):
+    """The ``LOADERS`` path that ``obj`` is, if any; a library is never imported to find out."""
+    for path in [p for p in _PENDING if p.split(".")[0] in sys.modules]:
+        found = _resolve(path, (path.split(".")[0],))[0]
+        if found is not None:
+            _LOADED[id(found)] = (found, path)   # kept: its id stays its own
+        _PENDING.remove(path)
+    hit = _LOADED.get(id(obj))
+    return hit[1] if hit and hit[0] is obj else None
+
+
 def verdicts(cells, items, allowed, calls):
     """{grade id: reason or None}. ``items``: the set's ``Item``s; ``allowed``: the set's module
     prefixes; ``calls``: {grade id: names its cases call or fetch}."""
@@ -371,9 +439,13 @@ def _judge(program, roots, allowed, forbidden):
             return f"borrowed: uses {path} {problem}, which this item does not allow"
         if obj is not None and id(obj) in shortcuts:
             return f"borrowed: uses {path}, which is {shortcuts[id(obj)]}, a library shortcut that does this item's work"
-        if private and forbidden:
-            return (f"borrowed: uses {path}, through {private}, a private part of the library where a shortcut can sit "
-                    "under another name; this item allows only the library's public names")
+        loader = next((p for p in LOADERS if _under(path, (p,))), None) or (obj is not None and _loader(obj))
+        if loader:
+            return (f"borrowing check: the code of this item uses {path} ({loader}), which imports or runs code that a "
+                    "string or a file names; the grader cannot follow it, so graded answers do without it")
+        if private:
+            return (f"borrowed: uses {path}, through {private}, a private part of the library where a shortcut or an "
+                    "import by name can sit under another name; graded answers use a library's public names only")
         if problem == "missing":
             return f"borrowing check: uses {path}, which does not exist in the library (added at run time?)"
     return None
