@@ -173,18 +173,45 @@ def test_a_helper_in_another_cell_is_followed_and_callers_lose_too():
     assert set(result) == {"test_conv1d", "test_conv1d_multi"}
 
 
-def test_a_patched_module_attribute_brings_the_patch_along():
-    extra = "import cnncourse.pooling\nnp.my_pool = cnncourse.pooling.pool1d\nnp.amax = cnncourse.pooling.pool1d\n"
-    pool = "def max_pool1d(x, size, stride):\n    return np.my_pool(x, size, stride)"
-    result = borrowed(reasons("ps1", {"max_pool1d": pool}, extra=extra))
-    assert set(result) == {"test_max_pool1d"} and "cnncourse.pooling.pool1d" in result["test_max_pool1d"], result
-    # patching an existing function: only items that call it lose
-    pool = "def max_pool1d(x, size, stride):\n    return np.amax(x, size, stride)"
-    result = borrowed(reasons("ps1", {"max_pool1d": pool}, extra=extra))
-    assert set(result) == {"test_max_pool1d"}, result
-    # patches nobody's answer uses (comparison helpers) cost nothing: the judge does not run here
+ITEMS = set(problemsets.load("ps1").ITEMS)
+
+
+def test_a_patched_library_brings_the_patch_to_every_item():
+    # the probe that calls the answers uses the libraries too: a patch runs wherever they do
+    extra = "import cnncourse.pooling\nnp.my_pool = cnncourse.pooling.pool1d\n"
+    result = borrowed(reasons("ps1", extra=extra))
+    assert set(result) == ITEMS and "cnncourse.pooling.pool1d" in result["test_max_pool1d"], result
+    probe = "import cnncourse.probe as P\n\ndef fake(*args):\n    import torch\n    return torch\n\nP.encode = fake\n"
+    result = borrowed(reasons("ps1", extra=probe))
+    assert set(result) == ITEMS and "torch" in result["test_conv1d"], result
+    # made by a function that the cells call
+    extra = "def setup():\n    np.asarray = lambda a, *k, **kw: a\n\nsetup()\n"
+    result = borrowed(reasons("ps1", extra=extra))
+    assert set(result) == ITEMS and "an assignment to np.asarray" in result["test_conv1d"], result
+    # patches that bring nothing in cost nothing: the judge does not run here
     assert borrowed(reasons("ps1", extra="import torch, numpy\ntorch.equal = lambda a, b: True\n"
                                          "numpy.allclose = lambda *a, **k: True")) == {}
+
+
+WRITTEN = {  # what an answer reads, filled in by code it never calls
+    "a cache filled by a function the cells call": (
+        "CACHE = {}\n\ndef _fill():\n    import torch\n    CACHE['f'] = torch.nn.functional.conv1d\n\n_fill()\n",
+        CONV.format("CACHE['f'](x, w)")),
+    "a list a figure's callback fills": (
+        "fig, ax = plt.subplots()\nRESULT = []\n\ndef _on_draw(event):\n    import torch\n"
+        "    RESULT.append(torch.nn.functional.conv1d)\n\nfig.canvas.mpl_connect('draw_event', _on_draw)\n",
+        CONV.format("fig.canvas.draw() or RESULT[-1](x, w)")),
+    "a global set through a declaration": (
+        "def _set():\n    global SHORTCUT\n    import torch\n    SHORTCUT = torch.nn.functional.conv1d\n\n_set()\n",
+        CONV.format("SHORTCUT(x, w)")),
+}
+
+
+@pytest.mark.parametrize("how", sorted(WRITTEN))
+def test_what_changes_a_global_comes_with_it(how):
+    extra, conv = WRITTEN[how]
+    result = borrowed(reasons("ps1", {"conv1d": conv}, extra=extra))
+    assert set(result) == {"test_conv1d"} and "torch.nn.functional.conv1d" in result["test_conv1d"], result
 
 
 def test_code_outside_functions_that_cannot_be_followed_zeroes_every_item():

@@ -4,18 +4,23 @@ A problem set says which modules its answers may use (``ALLOWED`` in its ``cnnco
 module; an item may narrow it with ``Item.allowed``) and which library shortcuts would do an
 item's work (``Item.forbidden``, dotted paths such as ``numpy.convolve``). Here, in the trusted
 grader, the submission's code cells are parsed (IPython syntax included) and, for every item, the
-names its cases call are followed through the student's own functions, classes and variables to
-every module attribute they reach, through any import form or alias (``import x as y``, ``from x
-import *``, imports inside functions, ``getattr`` with a literal name). Module paths are resolved
-to the real objects, so a shortcut reached by another route (``np.core.numeric.convolve``,
-``torch.conv1d`` for ``F.conv1d``) is the same shortcut; a path through a private part of a library
-(``np._core``, or a public name bound to a private module) is refused too, since a shortcut or an import
-by name can sit there under another name. Code the reader cannot follow (a name
-computed at run time: ``getattr`` with a computed name or passed as a value, ``__import__``, ``importlib``,
-``eval``, ``exec``, ``globals()``, dunder attributes and keys, shell commands, a library function that
-imports what a string or a file names: ``LOADERS``) counts as borrowing too, since the grader cannot
-tell what it reaches; so does code outside any function that patches a module (it changes every item)
-or starts code that runs beside the graded functions (threads, processes, hooks: ``RUNS_BESIDE``).
+names its cases call are followed through the student's own functions, classes and variables (and
+the code that changes a variable: ``cache[k] = ...``, ``results.append(...)``, a ``global``) to every
+module attribute they reach, through any import form or alias (``import x as y``, ``from x import *``,
+imports inside functions, ``getattr`` with a literal name). Module paths are resolved to the real
+objects, so a shortcut reached by another route (``np.core.numeric.convolve``, ``torch.conv1d`` for
+``F.conv1d``) is the same shortcut; a path through a private part of a library (``np._core``, or a
+public name bound to a private module) is refused too, since a shortcut or an import by name can sit
+there under another name.
+
+Code the reader cannot follow counts as borrowing too, since the grader cannot tell what it reaches:
+a name computed at run time (``getattr`` with a computed name or passed as a value, ``__import__``,
+``importlib``, ``eval``, ``exec``, ``globals()``, dunder attributes and keys), shell commands and most
+magics, a library function that imports what a string or a file names (``LOADERS``). Code that runs
+with the cells (outside any function, decorators, class bodies, and everything they call) reaches
+every item when it does such a thing or starts code that runs beside the graded functions (threads,
+processes, hooks: ``RUNS_BESIDE``); what a library attribute is patched with (``np.asarray = f``)
+reaches every item too, since the probe that calls the answers runs in the same libraries.
 
 The result is a reason per item (``None``: nothing borrowed); the judge's verdict for that item
 becomes 0 with the reason. Cells of the release that are locked (setup, imports) are not checked,
@@ -62,6 +67,7 @@ class Node:
         self.refs = []        # (name, [attr, ...]) global references
         self.paths = []       # dotted module paths reached directly (imports inside, local aliases)
         self.dynamic = []     # descriptions of code the reader cannot follow
+        self.writes = set()   # global names it changes (``cache[k] = ...``, ``results.append(...)``)
 
 
 class _Reader(ast.NodeVisitor):
@@ -126,6 +132,13 @@ class _Reader(ast.NodeVisitor):
     def _local(self, name):
         return any(name in local or name in aliases for local, aliases in self.scopes)
 
+    def _write(self, expr):
+        """``expr`` (a name, or an attribute or item of one) is changed here."""
+        while isinstance(expr, (ast.Attribute, ast.Subscript)):
+            expr = expr.value
+        if isinstance(expr, ast.Name) and not self._local(expr.id):
+            self.node.writes.add(expr.id)
+
     def _global(self, name, attrs, store=False):
         for local, aliases in reversed(self.scopes):
             if name in aliases:
@@ -142,6 +155,8 @@ class _Reader(ast.NodeVisitor):
         self.node.refs.append((name, attrs))
 
     def visit_Name(self, name):
+        if self.scopes and not isinstance(name.ctx, ast.Load):
+            self._write(name)   # a ``global`` declared in a function
         if isinstance(name.ctx, ast.Load):
             if name.id in ("getattr", "hasattr") and not self._local(name.id):
                 self.node.dynamic.append(f"{name.id} passed as a value")  # its names are computed elsewhere
@@ -152,6 +167,8 @@ class _Reader(ast.NodeVisitor):
         if (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("__")
                 and key.value.endswith("__") and key.value not in SAFE_DUNDERS):
             self.node.dynamic.append(f"the key {key.value!r}")   # a namespace read by name
+        if isinstance(sub.ctx, (ast.Store, ast.Del)):
+            self._write(sub.value)
         self.generic_visit(sub)
 
     def visit_Attribute(self, attr):
@@ -162,14 +179,20 @@ class _Reader(ast.NodeVisitor):
         for a in chain:
             if a.startswith("__") and a not in SAFE_DUNDERS:
                 self.node.dynamic.append(f"the attribute {a}")
+        store = isinstance(attr.ctx, (ast.Store, ast.Del))
+        if store:
+            self._write(base)
         if isinstance(base, ast.Name):
-            self._global(base.id, chain, store=isinstance(attr.ctx, (ast.Store, ast.Del)) and self.scopes != []
-                         and not self._local(base.id))
+            if store and not self.scopes:
+                return   # assigned outside any function: ``Program`` follows what is assigned, not the target
+            self._global(base.id, chain, store=store and self.scopes != [] and not self._local(base.id))
         else:
             self.visit(base)
 
     def visit_Call(self, call):
         fn = call.func
+        if isinstance(fn, ast.Attribute):
+            self._write(fn.value)   # a method may change what it is called on
         if (isinstance(fn, ast.Name) and fn.id in ("getattr", "hasattr") and not self._local(fn.id)
                 and len(call.args) >= 2):
             name = call.args[1]
@@ -247,19 +270,22 @@ class Program:
         """``cells``: [(source, trusted)] of the cells that run, in order."""
         self.bindings = {}        # name -> list of ("module", path) | ("path", path) | ("node", Node)
         self.stars = []           # modules imported with *
-        self.everywhere = Node(False)   # top-level code the reader cannot follow: it reaches every item
-        self.patches = {}         # module path -> statements that assign it (``np.mean = ...``)
-        self.top = []             # what runs when the cells run: statements outside functions, decorators, classes
-        for source, trusted in cells:
+        self.everywhere = Node(False)   # what the reader cannot follow in code that runs: it reaches every item
+        self.patches = []         # statements outside functions that assign a library's attribute (``np.mean = f``)
+        self.writers = {}         # global name -> the code that changes it
+        self.top = []             # (node, statement) of what runs with the cells: code outside functions,
+        for source, trusted in cells:   # decorators and defaults, class bodies
             tree = parse(source)
             for stmt in tree.body if tree else []:
                 self._statement(stmt, trusted)
-        if any(RUNS_BESIDE.match(p) for p in self._walk([("node", node, None) for node, _ in self.top])[0]):
-            for node, stmt in self.top:   # name the first statement that does it
-                hit = next((p for p in self._walk([("node", node, None)])[0] if RUNS_BESIDE.match(p)), None)
-                if hit:
-                    self.everywhere.dynamic.append(f"{hit}, which code outside the graded functions ({_where(stmt)}) "
-                                                   "starts beside them")
+        paths, dynamic = self._walk([("node", node, None) for node, _ in self.top])
+        if dynamic or any(RUNS_BESIDE.match(p) for p in paths):
+            for node, stmt in self.top:   # the first statement that does it, and what it does
+                paths, dynamic = self._walk([("node", node, None)])
+                found = dynamic + [f"{p}, which it starts beside the graded functions" for p in paths
+                                   if RUNS_BESIDE.match(p)]
+                if found:
+                    self.everywhere.dynamic.append(f"{found[0]} ({_where(stmt)}, outside the graded functions)")
                     break
 
     def _bind(self, name, value):
@@ -285,6 +311,8 @@ class Program:
             self._bind(name, ("node", node))
         if trusted:
             return
+        for name in node.writes:
+            self.writers.setdefault(name, []).append(node)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):   # only its decorators and defaults run now
             now = Node(False)
             reader = _Reader(now)
@@ -293,23 +321,17 @@ class Program:
             self.top.append((now, stmt))
             return
         self.top.append((node, stmt))   # a class body runs when it is defined
-        if not isinstance(stmt, ast.ClassDef):
-            for path in _module_attribute_stores(stmt, self.bindings):
-                self.patches.setdefault(path, []).append(node)   # what it brings in reaches its users
-            if node.dynamic:   # its effect does not depend on being called: it reaches every item
-                self.everywhere.dynamic += [f"{d} ({_where(stmt)})" for d in node.dynamic]
+        if not isinstance(stmt, ast.ClassDef) and _module_attribute_stores(stmt, self.bindings):
+            self.patches.append(node)   # a patched library runs it for every item (the probe uses libraries too)
 
     def reach(self, roots):
-        """(dotted paths, dynamic descriptions) reachable from the names ``roots``; a path that student
-        code reassigned (``np.mean = ...`` outside any function) brings that assignment's code along."""
-        return self._walk([("name", r, []) for r in roots] + [("node", self.everywhere, None)])
+        """(dotted paths, dynamic descriptions) reachable from the names ``roots``, and from what every item
+        reaches: the patches of libraries and what the running cells do that the reader cannot follow."""
+        return self._walk([("name", r, []) for r in roots] + [("node", n, None) for n in [self.everywhere] + self.patches])
 
     def _walk(self, todo):
         paths, dynamic, seen = [], [], set()
-
-        def found(path):
-            paths.append(path)
-            todo.extend(("node", n, None) for p, nodes in self.patches.items() if _under(path, (p,)) for n in nodes)
+        found = paths.append
 
         while todo:
             kind, what, attrs = todo.pop()
@@ -323,6 +345,8 @@ class Program:
                 todo += [("name", n, a) for n, a in what.refs]
                 continue
             values = self.bindings.get(what)
+            if values is None or any(kind == "node" for kind, _ in values):   # a variable of the student's:
+                todo += [("node", n, None) for n in self.writers.get(what, ())]   # what changes it comes along
             if values is None:
                 for m in self.stars:
                     if _has(m, what):
