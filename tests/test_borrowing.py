@@ -201,6 +201,14 @@ WRITTEN = {  # what an answer reads, filled in by code it never calls
         "fig, ax = plt.subplots()\nRESULT = []\n\ndef _on_draw(event):\n    import torch\n"
         "    RESULT.append(torch.nn.functional.conv1d)\n\nfig.canvas.mpl_connect('draw_event', _on_draw)\n",
         CONV.format("fig.canvas.draw() or RESULT[-1](x, w)")),
+    "a cache handed to a function": (
+        "CACHE = {}\n\ndef _fill(d):\n    import torch\n    d['f'] = torch.nn.functional.conv1d\n\n_fill(CACHE)\n",
+        CONV.format("CACHE['f'](x, w)")),
+    "a cache filled through an alias": (
+        "CACHE = {}\nd = CACHE\nimport torch\nd['f'] = torch.nn.functional.conv1d\n", CONV.format("CACHE['f'](x, w)")),
+    "an alias inside a function": (
+        "CACHE = {}\n\ndef _fill():\n    import torch\n    d = CACHE\n    d['f'] = torch.nn.functional.conv1d\n\n"
+        "_fill()\n", CONV.format("CACHE['f'](x, w)")),
     "a global set through a declaration": (
         "def _set():\n    global SHORTCUT\n    import torch\n    SHORTCUT = torch.nn.functional.conv1d\n\n_set()\n",
         CONV.format("SHORTCUT(x, w)")),

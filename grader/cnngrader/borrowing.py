@@ -67,7 +67,9 @@ class Node:
         self.refs = []        # (name, [attr, ...]) global references
         self.paths = []       # dotted module paths reached directly (imports inside, local aliases)
         self.dynamic = []     # descriptions of code the reader cannot follow
-        self.writes = set()   # global names it changes (``cache[k] = ...``, ``results.append(...)``)
+        self.writes = set()   # global names it may change (``cache[k] = ...``, ``results.append(...)``)
+        self.hands = set()    # (global name, name of the function it is handed to): ``fill(cache)``
+        self.binds = set()    # the names it binds, when it is a statement outside any function
 
 
 class _Reader(ast.NodeVisitor):
@@ -189,10 +191,23 @@ class _Reader(ast.NodeVisitor):
         else:
             self.visit(base)
 
+    def visit_Assign(self, stmt):
+        self._write(stmt.value)   # an alias: what changes it changes the original
+        self.generic_visit(stmt)
+
     def visit_Call(self, call):
         fn = call.func
         if isinstance(fn, ast.Attribute):
             self._write(fn.value)   # a method may change what it is called on
+        elif isinstance(fn, ast.Name) and not self._local(fn.id):   # and a function what it is handed
+            for arg in call.args + [k.value for k in call.keywords]:
+                arg = arg.value if isinstance(arg, ast.Starred) else arg
+                for part in (arg.elts if isinstance(arg, (ast.List, ast.Tuple, ast.Set)) else
+                             [v for v in arg.values if v] if isinstance(arg, ast.Dict) else [arg]):
+                    while isinstance(part, (ast.Attribute, ast.Subscript)):
+                        part = part.value
+                    if isinstance(part, ast.Name) and not self._local(part.id):
+                        self.node.hands.add((part.id, fn.id))
         if (isinstance(fn, ast.Name) and fn.id in ("getattr", "hasattr") and not self._local(fn.id)
                 and len(call.args) >= 2):
             name = call.args[1]
@@ -272,7 +287,7 @@ class Program:
         self.stars = []           # modules imported with *
         self.everywhere = Node(False)   # what the reader cannot follow in code that runs: it reaches every item
         self.patches = []         # statements outside functions that assign a library's attribute (``np.mean = f``)
-        self.writers = {}         # global name -> the code that changes it
+        self.writers = {}         # global name -> what may change it (walk entries: a statement, a function)
         self.top = []             # (node, statement) of what runs with the cells: code outside functions,
         for source, trusted in cells:   # decorators and defaults, class bodies
             tree = parse(source)
@@ -307,12 +322,15 @@ class Program:
         node = Node(trusted)
         if not trusted:
             _Reader(node).visit(stmt)
-        for name in _bound_names(stmt):
+        node.binds = _bound_names(stmt)
+        for name in node.binds:
             self._bind(name, ("node", node))
         if trusted:
             return
         for name in node.writes:
-            self.writers.setdefault(name, []).append(node)
+            self.writers.setdefault(name, []).append(("node", node, None))
+        for name, function in node.hands:
+            self.writers.setdefault(name, []).append(("name", function, []))
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):   # only its decorators and defaults run now
             now = Node(False)
             reader = _Reader(now)
@@ -339,6 +357,7 @@ class Program:
                 if id(what) in seen or what.trusted:
                     continue
                 seen.add(id(what))
+                todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
                 for path in what.paths:
                     found(path)
                 dynamic += what.dynamic
@@ -346,7 +365,7 @@ class Program:
                 continue
             values = self.bindings.get(what)
             if values is None or any(kind == "node" for kind, _ in values):   # a variable of the student's:
-                todo += [("node", n, None) for n in self.writers.get(what, ())]   # what changes it comes along
+                todo += self.writers.get(what, [])   # what changes it comes along
             if values is None:
                 for m in self.stars:
                     if _has(m, what):
