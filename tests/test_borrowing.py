@@ -55,8 +55,8 @@ WRAPPERS = {
     "the setup cell's import": (CONV.format("cnncourse.conv1d.conv1d(x, w)"), "cnncourse.conv1d.conv1d"),
     "the visible reference": (CONV.format("ps1.ITEMS['test_conv1d'].reference['conv1d'](x, w)"),
                               "cnncourse.problemsets.ps1.ITEMS"),
-    "importlib": ("import importlib\nm = importlib.import_module('cnn' + 'course.conv1d')\n"
-                  + CONV.format("m.conv1d(x, w)"), "importlib"),
+    "importlib": ("import importlib\n" + CONV.format("importlib.import_module('cnn' + 'course.conv1d').conv1d(x, w)"),
+                  "importlib"),
     "__import__": (CONV.format("__import__('cnncourse.conv1d').conv1d.conv1d(x, w)"), "__import__"),
     "import inside": ("def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n"
                       "    import torch.nn.functional as G\n    import torch\n"
@@ -117,12 +117,12 @@ def test_private_parts_of_a_library_count_on_every_item():
     pool = ("def max_pool1d(x, size, stride):\n"
             "    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=-1)[..., ::stride, :]\n"
             "    return np._core.umath.maximum.reduce(windows, axis=-1)\n")
-    result = borrowed(reasons("ps1", {"max_pool1d": pool}))
-    assert set(result) == {"test_max_pool1d"} and "numpy._core, a private part" in result["test_max_pool1d"]
+    result = borrowed(reasons("ps1", {"max_pool1d": pool}))   # (every item: the notebook also calls it outside)
+    assert "numpy._core" in result["test_max_pool1d"] and "private part" in result["test_max_pool1d"], result
     # where PyTorch is allowed, a private module re-exports importlib.import_module
     cnn = "def make_cnn():\n    return torch.distributed._tensor.import_module('cnncourse.models').book_cnn()\n"
     result = borrowed(reasons("ps2", {"make_cnn": cnn}))
-    assert set(result) == {"test_make_cnn", "test_compare"} and "torch.distributed._tensor" in result["test_make_cnn"], result
+    assert "torch.distributed._tensor" in result["test_make_cnn"], result
 
 
 @pytest.mark.parametrize("source, named", [
@@ -133,7 +133,7 @@ def test_private_parts_of_a_library_count_on_every_item():
 ], ids=["torch.load", "torch.utils.benchmark runs a string", "torch.hub"])
 def test_torch_loaders_are_not_followed(source, named):
     result = borrowed(reasons("ps2", {"make_cnn": source}))
-    assert set(result) == {"test_make_cnn", "test_compare"} and named in result["test_make_cnn"], result  # compare calls it
+    assert named in result["test_make_cnn"], result   # (every item: the notebook also calls it outside)
 
 
 SERVER = "def _serve():\n    import torch\n    RESULT.append(torch.nn.functional.conv1d)\n\nRESULT = []\n"
@@ -152,7 +152,17 @@ BESIDE = {  # code outside the graded functions starts something that computes b
     "%config runs code": ("%config InlineBackend.figure_format = __import__('cnncourse.conv1d')", "__import__"),
     "%matplotlib with a module backend": ("%matplotlib module://helper", "the magic %matplotlib"),
     "locals() holds the builtins": ("B = locals()['__builtins__']", "locals()"),
+    "an import by name": ("import importlib\nimportlib.import_module('threading').Thread(target=print).start()\n",
+                          "importlib.import_module, which imports or runs code by name"),
+    "a private module": ("np._core.numeric.zeros(3)\n", "numpy._core.numeric.zeros, a private part"),
 }
+
+
+def test_a_global_hook_on_every_network_zeroes_every_item():
+    hook = "torch.nn.modules.module.register_module_forward_hook(lambda module, args, out: out)\n"
+    result = borrowed(reasons("ps2", extra=hook))
+    assert set(result) == set(problemsets.load("ps2").ITEMS), result
+    assert "register_module_forward_hook, which runs code beside" in result["test_make_cnn"], result
 
 
 @pytest.mark.parametrize("how", sorted(BESIDE))

@@ -131,7 +131,7 @@ def test_reasons_are_human(graded):
     assert "used its 15 s of CPU time" in rows["hostile_hog"]["reason"]
     assert "went over the 2048 MB memory limit" in rows["hostile_fanout"]["reason"]
     for student in ("hostile_fanout", "hostile_background"):  # contained, and its answers not credited
-        assert "os.fork, which it starts beside the graded functions" in rows[student]["reason"], rows[student]
+        assert "os.fork, which runs code beside the graded functions" in rows[student]["reason"], rows[student]
     assert "died" in rows["hostile_kill"]["reason"] and "SIGKILL" in rows["hostile_kill"]["reason"]
     assert "lost test_receptive_field 0/3: receptive_field(" in rows["partial"]["reason"]
     assert "not attempted" in rows["partial"]["reason"] and "test_conv1d " not in rows["partial"]["reason"]

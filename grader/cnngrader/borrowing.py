@@ -55,7 +55,11 @@ LOADERS = ("numpy.load", "numpy.lib.npyio", "numpy.lib.format", "numpy.ctypeslib
 RUNS_BESIDE = re.compile(r"(threading|_thread|subprocess|multiprocessing|concurrent|asyncio|pty|signal|atexit|"
                          r"weakref|gc|ctypes|IPython(?!\.display(\.|$))|torch\.multiprocessing|numpy\.seterrcall|sys\.(settrace|"
                          r"setprofile|monitoring|addaudithook|\w*hook)|os\.(fork\w*|system|popen|posix_spawn\w*|"
-                         r"spawn\w*|exec\w*|register_at_fork))(\.|$)")
+                         r"spawn\w*|exec\w*|register_at_fork)|torch\.overrides|torch\.autograd\.graph|"
+                         r"[\w.]*\bregister_\w*hook\w*)(\.|$)")
+# The machinery of imports by name: code that runs with the cells and uses it can bring in anything.
+IMPORTERS = ("importlib", "runpy", "pickle", "marshal", "code", "codeop", "pydoc", "builtins", "types", "inspect",
+             "zipimport", "pkgutil", "sys.modules", "sys.path", "sys.meta_path", "sys.path_hooks")
 SAFE_DUNDERS = {"__init__", "__name__", "__len__", "__call__", "__repr__", "__str__"}
 
 
@@ -288,20 +292,24 @@ class Program:
         self.everywhere = Node(False)   # what the reader cannot follow in code that runs: it reaches every item
         self.patches = []         # statements outside functions that assign a library's attribute (``np.mean = f``)
         self.writers = {}         # global name -> what may change it (walk entries: a statement, a function)
-        self.top = []             # (node, statement) of what runs with the cells: code outside functions,
-        for source, trusted in cells:   # decorators and defaults, class bodies
+        self.top = []             # (node, statement): code outside functions, decorators, defaults, class bodies
+        for source, trusted in cells:
             tree = parse(source)
             for stmt in tree.body if tree else []:
                 self._statement(stmt, trusted)
-        paths, dynamic = self._walk([("node", node, None) for node, _ in self.top])
-        if dynamic or any(RUNS_BESIDE.match(p) for p in paths):
-            for node, stmt in self.top:   # the first statement that does it, and what it does
-                paths, dynamic = self._walk([("node", node, None)])
-                found = dynamic + [f"{p}, which it starts beside the graded functions" for p in paths
-                                   if RUNS_BESIDE.match(p)]
-                if found:
-                    self.everywhere.dynamic.append(f"{found[0]} ({_where(stmt)}, outside the graded functions)")
+        if self._unfollowed([("node", node, None) for node, _ in self.top]):
+            for writers in (False, True):   # name the statement: one that does it by what it calls, else by
+                hit = next(((what, stmt) for node, stmt in self.top   # what changes the variables it uses
+                            for what in [self._unfollowed([("node", node, None)], writers)] if what), None)
+                if hit:
+                    self.everywhere.dynamic.append(f"{hit[0]} ({_where(hit[1])}, outside the graded functions)")
                     break
+
+    def _unfollowed(self, todo, writers=True):
+        """The first thing that the walk from ``todo`` reaches and the reader cannot follow, or None."""
+        paths, dynamic = self._walk(todo, writers)
+        found = sorted(what for what in map(_unfollowable, paths) if what)   # the plainest reason first
+        return dynamic[0] if dynamic else found[0][1] if found else None
 
     def _bind(self, name, value):
         self.bindings.setdefault(name, []).append(value)
@@ -328,7 +336,7 @@ class Program:
         if trusted:
             return
         for name in node.writes:
-            self.writers.setdefault(name, []).append(("node", node, None))
+            self.writers.setdefault(name, []).append(("writer", node, None))
         for name, function in node.hands:
             self.writers.setdefault(name, []).append(("name", function, []))
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):   # only its decorators and defaults run now
@@ -347,24 +355,25 @@ class Program:
         reaches: the patches of libraries and what the running cells do that the reader cannot follow."""
         return self._walk([("name", r, []) for r in roots] + [("node", n, None) for n in [self.everywhere] + self.patches])
 
-    def _walk(self, todo):
+    def _walk(self, todo, writers=True):
         paths, dynamic, seen = [], [], set()
         found = paths.append
 
         while todo:
             kind, what, attrs = todo.pop()
-            if kind == "node":
-                if id(what) in seen or what.trusted:
+            if kind in ("node", "writer"):
+                if (id(what), kind) in seen or what.trusted:
                     continue
-                seen.add(id(what))
-                todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
+                seen.add((id(what), kind))
+                if kind == "writer":   # it may change a variable through an alias it binds (``d = cache``)
+                    todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
                 for path in what.paths:
                     found(path)
                 dynamic += what.dynamic
                 todo += [("name", n, a) for n, a in what.refs]
                 continue
             values = self.bindings.get(what)
-            if values is None or any(kind == "node" for kind, _ in values):   # a variable of the student's:
+            if writers and (values is None or any(kind == "node" for kind, _ in values)):   # a variable:
                 todo += self.writers.get(what, [])   # what changes it comes along
             if values is None:
                 for m in self.stars:
@@ -377,6 +386,18 @@ class Program:
                 else:
                     todo.append(("node", value, None))
         return paths, dynamic
+
+
+def _unfollowable(path):
+    """(rank, why) ``path``, used by code that runs with the cells, can change any item in a way the reader
+    cannot follow, or None."""
+    if RUNS_BESIDE.match(path):
+        return 0, f"{path}, which runs code beside the graded functions"
+    if _under(path, LOADERS + IMPORTERS):
+        return 1, f"{path}, which imports or runs code by name"
+    if _private(path):
+        return 2, f"{path}, a private part of a library"
+    return None
 
 
 def _where(stmt):
