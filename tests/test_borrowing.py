@@ -26,8 +26,9 @@ def _solution(name):
     return nb
 
 
-def reasons(name, replace=None, extra=""):
-    """Borrowing verdicts of the answer key of ``name`` with one answer cell replaced and an extra cell."""
+def check(name, replace=None, extra=""):
+    """``borrowing.check`` (reasons, flags) of the answer key of ``name`` with answer cells replaced and an
+    extra cell."""
     nb = _solution(name)
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -37,13 +38,28 @@ def reasons(name, replace=None, extra=""):
     return borrowing.check(Judge(name), [c for c in nb.cells if runs_in_sandbox(c)])
 
 
+def reasons(name, replace=None, extra=""):
+    return check(name, replace, extra)[0]
+
+
 def borrowed(result):
     return {gid: why for gid, why in result.items() if why}
 
 
 @pytest.mark.parametrize("name", ["ps1", "ps2", "ps3"])
 def test_answer_keys_borrow_nothing(name):
-    assert borrowed(reasons(name)) == {}
+    verdicts, flags = check(name)
+    assert borrowed(verdicts) == {} and flags == []
+
+
+def test_a_forbidden_library_no_answer_reaches_is_flagged_for_the_instructor():
+    # torch in ps1, where the reader links it to no answer (a container alias it does not follow)
+    extra = "import torch\nbox = [{}]\nbox[0]['f'] = torch.nn.functional.conv1d\n"
+    verdicts, flags = check("ps1", extra=extra)
+    assert borrowed(verdicts) == {} and len(flags) == 1 and "uses torch, which graded answers may not" in flags[0]
+    # an item that lost its points for it needs no flag; the standard library is not flagged
+    verdicts, flags = check("ps1", {"conv1d": "import torch\n" + CONV.format("torch.ones(3)")}, "import os\nos.getcwd()")
+    assert set(borrowed(verdicts)) == {"test_conv1d"} and flags == []
 
 
 CONV = "def conv1d(x, w, b=0.0, stride=1, padding=0, dilation=1):\n    return {}\n"

@@ -159,7 +159,9 @@ def _prepare_one(book, sub, release, stubs, judge, run, row):
         raise repairs.InvalidNotebook(f"nbgrader could not read the notebook: {err}") from None
     cells = [c for c in sane.cells if runs_in_sandbox(c)]
     task = {"student": sub.student, "cells": [c.source for c in cells], **run}
-    return Prepared(sane, task, borrowing.check(judge, cells), similarity.answers(fixed.notebook, stubs))
+    borrowed, flags = borrowing.check(judge, cells)
+    row.flags += flags
+    return Prepared(sane, task, borrowed, similarity.answers(fixed.notebook, stubs))
 
 
 def _grade(pool, book, judge, tasks, prepared, rows, seed, key, plan, options, total):

@@ -305,6 +305,19 @@ class Program:
                     self.everywhere.dynamic.append(f"{hit[0]} ({_where(hit[1])}, outside the graded functions)")
                     break
 
+    def unlinked(self, allowed, reasons):
+        """A flag when the notebook's own code uses a library that graded answers may not (the standard
+        library and the course package aside: the repair flags name those) and no item lost points for it:
+        what the reader could not link to an answer, for the instructor to look at."""
+        nodes = [value for values in self.bindings.values() for kind, value in values if kind == "node"]
+        paths, _ = self._walk([("node", n, None) for n in nodes + [node for node, _ in self.top]], writers=False)
+        said = " ".join(r for r in reasons.values() if r)
+        libraries = sorted({p.split(".")[0] for p in paths if not _under(p, allowed)} - set(sys.stdlib_module_names)
+                           - {"", "cnncourse"})
+        unsaid = [name for name in libraries if name not in said]
+        return [f"borrowing? the notebook uses {', '.join(unsaid)}, which graded answers may not, where the grader "
+                "could not link it to an answer: look at it if an answer seems borrowed"] if unsaid else []
+
     def _unfollowed(self, todo, writers=True):
         """The first thing that the walk from ``todo`` reaches and the reader cannot follow, or None."""
         paths, dynamic = self._walk(todo, writers)
@@ -470,10 +483,9 @@ def _loader(obj):
     return hit[1] if hit and hit[0] is obj else None
 
 
-def verdicts(cells, items, allowed, calls):
-    """{grade id: reason or None}. ``items``: the set's ``Item``s; ``allowed``: the set's module
-    prefixes; ``calls``: {grade id: names its cases call or fetch}."""
-    program = Program(cells)
+def verdicts(program, items, allowed, calls):
+    """{grade id: reason or None}. ``program``: the submission's ``Program``; ``items``: the set's ``Item``s;
+    ``allowed``: the set's module prefixes; ``calls``: {grade id: names its cases call or fetch}."""
     out = {}
     for item in items:
         ok = tuple(item.allowed) if getattr(item, "allowed", None) is not None else tuple(allowed)
@@ -538,14 +550,18 @@ def locked(cell):
 
 
 def check(judge, notebook_cells):
-    """{grade id: reason or None} for the cells of a sanitized submission that run in the sandbox."""
+    """``(reasons, flags)`` for the cells of a sanitized submission that run in the sandbox: {grade id: reason
+    or None}, and flags for the instructor (``Program.unlinked``)."""
     cells = [(c.source, locked(c)) for c in notebook_cells]
     calls = {gid: sorted({c.get("call") or c.get("get") for c in cases}) for gid, cases in judge.cases.items()}
+    allowed = getattr(judge.module, "ALLOWED", ())
     try:
-        return verdicts(cells, judge.items, getattr(judge.module, "ALLOWED", ()), calls)
+        program = Program(cells)
+        reasons = verdicts(program, judge.items, allowed, calls)
+        return reasons, program.unlinked(allowed, reasons)
     except (*TOO_DEEP, ValueError) as err:   # code too odd to read: say so, never crash
         return {item.grade_id: f"borrowing check: the code could not be read ({type(err).__name__})"
-                for item in judge.items}
+                for item in judge.items}, []
 
 
 def apply(verdicts_, reasons):
