@@ -8,7 +8,7 @@ import pytest
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
 
-from cnngrader import demo
+from cnngrader import demo, report
 from cnngrader.gradebook import Book, CourseFolder, Outcome, runs_in_sandbox
 
 
@@ -89,3 +89,12 @@ def test_a_refused_record_leaves_no_trace(solutions, tmp_path):
         with pytest.raises(MissingEntry):
             book.gb.find_submission("mini", "s1")
     assert not course.path("autograded", "s1", "mini").exists()
+
+
+def test_the_reason_names_items_lost_for_one_reason_together():
+    recorded = {"a": (0.0, 2.0), "b": (3.0, 3.0), "c": (0.0, 3.0), "d": (1.0, 2.0)}
+    verdicts = {"a": (0.0, "borrowing check: threads"), "b": (3.0, None), "c": (0.0, "borrowing check: threads"),
+                "d": (1.0, "d(2) returned 3, expected 4")}
+    assert report.reason(recorded, verdicts, 12.0) == ("lost a 0/2, c 0/3: borrowing check: threads; d 1/2: d(2) "
+                                                       "returned 3, expected 4 (2 points to grade by hand)")
+    assert report.reason({"b": (3.0, 3.0)}, verdicts, 3.0) == "every judged test passed"

@@ -198,7 +198,7 @@ def _fill(row, reply, verdicts, result):
             row.reason += f"; last output: {log.splitlines()[-1][:200]}"
     else:
         row.reason = report.reason(recorded, verdicts, row.max_score)
-    row.reason = "; ".join([row.reason] + reply.get("notes", []))  # e.g. processes killed for memory
+    row.reason = "; ".join(reply.get("notes", []) + [row.reason])  # first: e.g. processes killed for memory
 
 
 def _progress(total, enabled):

@@ -369,9 +369,9 @@ class Program:
         return self._walk([("name", r, []) for r in roots] + [("node", n, None) for n in [self.everywhere] + self.patches])
 
     def _walk(self, todo, writers=True):
+        """(paths, dynamic descriptions) of everything reached from ``todo`` (walk entries); ``writers``: whether
+        what changes a variable comes along with it."""
         paths, dynamic, seen = [], [], set()
-        found = paths.append
-
         while todo:
             kind, what, attrs = todo.pop()
             if kind in ("node", "writer"):
@@ -380,8 +380,7 @@ class Program:
                 seen.add((id(what), kind))
                 if kind == "writer":   # it may change a variable through an alias it binds (``d = cache``)
                     todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
-                for path in what.paths:
-                    found(path)
+                paths += what.paths
                 dynamic += what.dynamic
                 todo += [("name", n, a) for n, a in what.refs]
                 continue
@@ -391,11 +390,11 @@ class Program:
             if values is None:
                 for m in self.stars:
                     if _has(m, what):
-                        found(f"{m}.{what}")
+                        paths.append(f"{m}.{what}")
                 continue
             for value_kind, value in values:
                 if value_kind == "path":
-                    found(".".join([value] + attrs))
+                    paths.append(".".join([value] + attrs))
                 else:
                     todo.append(("node", value, None))
         return paths, dynamic

@@ -23,9 +23,13 @@ class Row:
 
 
 def reason(recorded, verdicts, max_score):
-    """The reason column from the points nbgrader recorded per test cell, with the judge's words."""
-    lost = [f"{gid} {score:g}/{top:g}: {verdicts[gid][1]}" for gid, (score, top) in recorded.items()
-            if gid in verdicts and score < top]
+    """The reason column from the points nbgrader recorded per test cell, with the judge's words; items lost
+    for the same reason (code outside the functions that costs every item) are named together."""
+    groups = {}
+    for gid, (score, top) in recorded.items():
+        if gid in verdicts and score < top:
+            groups.setdefault(verdicts[gid][1], []).append(f"{gid} {score:g}/{top:g}")
+    lost = [f"{', '.join(items)}: {why}" for why, items in groups.items()]
     manual = max_score - sum(top for gid, (_, top) in recorded.items())
     text = ("lost " + "; ".join(lost)) if lost else "every judged test passed"
     return text + (f" ({manual:g} points to grade by hand)" if manual > 0 else "")
