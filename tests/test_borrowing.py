@@ -42,6 +42,9 @@ def reasons(name, replace=None, extra=""):
     return check(name, replace, extra)[0]
 
 
+ITEMS = set(problemsets.load("ps1").ITEMS)
+
+
 def borrowed(result):
     return {gid: why for gid, why in result.items() if why}
 
@@ -185,7 +188,7 @@ def test_a_global_hook_on_every_network_zeroes_every_item():
 def test_code_outside_the_graded_functions_that_runs_beside_them_zeroes_every_item(how):
     source, named = BESIDE[how]
     result = borrowed(reasons("ps1", extra=source))
-    assert set(result) == set(problemsets.load("ps1").ITEMS), result
+    assert set(result) == ITEMS, result
     assert named in result["test_conv1d"], result["test_conv1d"]
 
 
@@ -197,9 +200,6 @@ def test_a_helper_in_another_cell_is_followed_and_callers_lose_too():
     matrix = "def conv1d_multi(x, w, b, stride=1, padding=0, dilation=1):\n    return conv1d(x[0], w[0, 0]) + b\n"
     result = borrowed(reasons("ps1", {"conv1d": CONV.format("np.convolve(x, w)"), "conv1d_multi": matrix}))
     assert set(result) == {"test_conv1d", "test_conv1d_multi"}
-
-
-ITEMS = set(problemsets.load("ps1").ITEMS)
 
 
 def test_a_patched_library_brings_the_patch_to_every_item():
@@ -250,7 +250,7 @@ def test_what_changes_a_global_comes_with_it(how):
 
 def test_code_outside_functions_that_cannot_be_followed_zeroes_every_item():
     result = borrowed(reasons("ps1", extra="exec('import cnncourse')"))
-    assert set(result) == set(problemsets.load("ps1").ITEMS) and "exec" in result["test_conv1d"]
+    assert set(result) == ITEMS and "exec" in result["test_conv1d"]
 
 
 def test_honest_variants_are_not_flagged():

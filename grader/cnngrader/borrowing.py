@@ -138,12 +138,16 @@ class _Reader(ast.NodeVisitor):
     def _local(self, name):
         return any(name in local or name in aliases for local, aliases in self.scopes)
 
-    def _write(self, expr):
-        """``expr`` (a name, or an attribute or item of one) is changed here."""
+    def _global_base(self, expr):
+        """The global name that ``expr`` (a name, or an attribute or item of one) starts from, or None."""
         while isinstance(expr, (ast.Attribute, ast.Subscript)):
             expr = expr.value
-        if isinstance(expr, ast.Name) and not self._local(expr.id):
-            self.node.writes.add(expr.id)
+        return expr.id if isinstance(expr, ast.Name) and not self._local(expr.id) else None
+
+    def _write(self, expr):
+        """``expr`` is changed here."""
+        if name := self._global_base(expr):
+            self.node.writes.add(name)
 
     def _global(self, name, attrs, store=False):
         for local, aliases in reversed(self.scopes):
@@ -170,8 +174,8 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Subscript(self, sub):
         key = sub.slice
-        if (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("__")
-                and key.value.endswith("__") and key.value not in SAFE_DUNDERS):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and _dunder(key.value) \
+                and key.value not in SAFE_DUNDERS:
             self.node.dynamic.append(f"the key {key.value!r}")   # a namespace read by name
         if isinstance(sub.ctx, (ast.Store, ast.Del)):
             self._write(sub.value)
@@ -208,10 +212,8 @@ class _Reader(ast.NodeVisitor):
                 arg = arg.value if isinstance(arg, ast.Starred) else arg
                 for part in (arg.elts if isinstance(arg, (ast.List, ast.Tuple, ast.Set)) else
                              [v for v in arg.values if v] if isinstance(arg, ast.Dict) else [arg]):
-                    while isinstance(part, (ast.Attribute, ast.Subscript)):
-                        part = part.value
-                    if isinstance(part, ast.Name) and not self._local(part.id):
-                        self.node.hands.add((part.id, fn.id))
+                    if name := self._global_base(part):
+                        self.node.hands.add((name, fn.id))
         if (isinstance(fn, ast.Name) and fn.id in ("getattr", "hasattr") and not self._local(fn.id)
                 and len(call.args) >= 2):
             name = call.args[1]
@@ -427,11 +429,15 @@ def _under(path, prefixes):
     return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
+def _dunder(name):
+    return name.startswith("__") and name.endswith("__")
+
+
 def _private(name):
     """``name`` up to its first part that a library keeps private (a leading underscore, not a dunder), or None."""
     parts = name.split(".")
     for i, part in enumerate(parts):
-        if part.startswith("_") and not (part.startswith("__") and part.endswith("__")):
+        if part.startswith("_") and not _dunder(part):
             return ".".join(parts[:i + 1])
     return None
 
