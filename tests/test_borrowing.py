@@ -248,6 +248,52 @@ def test_what_changes_a_global_comes_with_it(how):
     assert set(result) == {"test_conv1d"} and "torch.nn.functional.conv1d" in result["test_conv1d"], result
 
 
+USE = CONV.format("CACHE['f'](x, w[::-1], 'valid') + b")
+ALIASED = {  # what an answer reads, changed through an alias the reader never names: whatever uses it comes along
+    "a container": "CACHE = {}\n[CACHE][0]['f'] = np.convolve\n",
+    "a conditional": "CACHE = {}\n(CACHE if True else None)['f'] = np.convolve\n",
+    "a loop variable": "CACHE = {}\nfor d in [CACHE]:\n    d['f'] = np.convolve\n",
+    "a walrus": "CACHE = {}\n(d := CACHE)['f'] = np.convolve\n",
+    "a lambda over map": "CACHE = {}\nlist(map(lambda d: d.update(f=np.convolve), [CACHE]))\n",
+    "a variable in another cell": "CACHE = {}\nbox = [CACHE]\nimport sys\nbox[0]['f'] = np.convolve\n",
+    "what a function returns": "CACHE = {}\n\ndef get():\n    return CACHE\n\nget()['f'] = np.convolve\n",
+    "a function that keeps what it is handed": ("CACHE, KEPT = {}, []\n\ndef keep(v):\n    KEPT.append(v)\n\n"
+                                                "keep(CACHE)\nKEPT[0]['f'] = np.convolve\n"),
+    "a shallow copy": "import copy\nCACHE = {}\nbox = copy.copy([CACHE])\nbox[0]['f'] = np.convolve\n",
+    "typing.cast hands it back": "import typing\nCACHE = {}\ntyping.cast(dict, CACHE)['f'] = np.convolve\n",
+    "operator.setitem": "import operator\nCACHE = {}\noperator.setitem(CACHE, 'f', np.convolve)\n",
+    "an unbound method": "CACHE = {}\ndict.update(CACHE, f=np.convolve)\n",
+    "an attribute of an object": "class Box:\n    pass\n\nbox, CACHE = Box(), {}\nbox.d = CACHE\nbox.d['f'] = np.convolve\n",
+    "a closure returned with its state": ("def make():\n    c = {}\n    return (lambda x, w, *a: c['f'](x, w[::-1], 'valid')), c\n\n"
+                                          "CACHE = {'f': None}\nconv1d, state = make()\nstate['f'] = np.convolve\n"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(ALIASED))
+def test_what_changes_a_global_through_an_alias_comes_with_it(how):
+    result = borrowed(reasons("ps1", {"conv1d": USE}, extra=ALIASED[how]))
+    assert set(result) == {"test_conv1d"} and "numpy.convolve" in result["test_conv1d"], result
+
+
+def test_a_formula_item_may_not_read_what_a_network_computed_through_an_alias():
+    count = ("CACHE = {}\n\ndef vgg_param_count(config, in_channels=3, image_size=224, fc=(4096, 4096), num_classes=1000):\n"
+             "    return CACHE['f'](config)\n\nbox = [CACHE]\n"
+             "box[0]['f'] = lambda config: sum(p.numel() for c in config if c != 'M' for p in nn.Conv2d(3, c, 3).parameters())\n")
+    result = borrowed(reasons("ps3", {"vgg_param_count": count}))
+    assert set(result) == {"test_vgg_param_count"} and "torch.nn.Conv2d" in result["test_vgg_param_count"], result
+
+
+@pytest.mark.parametrize("extra, named", [
+    ("[np][0].stack = lambda a, *k: np.convolve(a[0], a[1][::-1], 'valid')\n", "an attribute of a computed object"),
+    ("type(np.zeros(1)).f = 1\n", "an attribute of a computed object"),
+    ("m = np\nm.stack = lambda a, *k: np.convolve(a[0], a[1][::-1], 'valid')\n", "the module numpy as a value"),
+    ("def setup(lib):\n    lib.stack = None\n\nsetup(np.linalg)\n", "the module numpy.linalg as a value"),
+], ids=["a container", "a computed class", "a module alias", "a module handed to a function"])
+def test_a_library_patched_through_an_object_the_reader_cannot_name_zeroes_every_item(extra, named):
+    result = borrowed(reasons("ps1", extra=extra))
+    assert set(result) == ITEMS and named in result["test_conv1d"], result
+
+
 def test_code_outside_functions_that_cannot_be_followed_zeroes_every_item():
     result = borrowed(reasons("ps1", extra="exec('import cnncourse')"))
     assert set(result) == ITEMS and "exec" in result["test_conv1d"]
@@ -265,8 +311,12 @@ def test_honest_variants_are_not_flagged():
              "%config InlineBackend.figure_format = 'retina'\nwith np.errstate(divide='ignore'):\n"
              "    print(np.log(np.zeros(2)))\nfig, ax = plt.subplots()\nax.plot(conv1d(np.ones(9), np.ones(3)))\n"
              "class Trace:\n    def show(self, name):\n        return getattr(self, name)\n"
-             "from IPython.display import HTML, display\ndisplay(HTML('<b>done</b>'))\n")
+             "from IPython.display import HTML, display\ndisplay(HTML('<b>done</b>'))\nprint(np.__version__)\n")
     assert borrowed(reasons("ps1", {"conv1d": honest}, extra=extra)) == {}
+    # a global the answer reads, and a check that hands it to a shortcut only: nothing there can change it
+    kernel = ("KERNEL = np.array([1.0, 2.0])\n\n" + honest.replace("win @ w + b", "win @ w + b + 0 * KERNEL.sum()")
+              + "\nprint(np.allclose(conv1d(np.ones(5), np.ones(2)), np.convolve(np.ones(5), KERNEL, 'valid')))\n")
+    assert borrowed(reasons("ps1", {"conv1d": kernel})) == {}
 
 
 def test_plotting_while_training_is_not_borrowing():

@@ -28,12 +28,14 @@ but the names they bind are resolved like the student's own imports.
 """
 
 import ast
+import functools
 import importlib
 import importlib.util
 import re
 import sys
 import types
 
+from cnngrader import aliases
 from cnngrader.cellcode import TOO_DEEP, nodes, parse
 
 DYNAMIC = {"__import__": "__import__", "eval": "eval", "exec": "exec", "compile": "compile",
@@ -60,14 +62,17 @@ RUNS_BESIDE = re.compile(r"(threading|_thread|subprocess|multiprocessing|concurr
 # The machinery of imports by name: code that runs with the cells and uses it can bring in anything.
 IMPORTERS = ("importlib", "runpy", "pickle", "marshal", "code", "codeop", "pydoc", "builtins", "types", "inspect",
              "zipimport", "pkgutil", "sys.modules", "sys.path", "sys.meta_path", "sys.path_hooks")
-SAFE_DUNDERS = {"__init__", "__name__", "__len__", "__call__", "__repr__", "__str__"}
+SAFE_DUNDERS = {"__init__", "__name__", "__len__", "__call__", "__repr__", "__str__", "__version__", "__doc__",
+                "__file__", "__qualname__"}
 
 
 class Node:
     """One top-level binding of student code: what it reaches, and whether it is trusted."""
 
-    def __init__(self, trusted):
+    def __init__(self, trusted, stmt=None):
         self.trusted = trusted
+        self.stmt = stmt      # the statement, for where the values it uses may go (``aliases.Flow``)
+        self.constant = False  # ``NAME = <literal>``: a value nothing can change in place
         self.refs = []        # (name, [attr, ...]) global references
         self.paths = []       # dotted module paths reached directly (imports inside, local aliases)
         self.dynamic = []     # descriptions of code the reader cannot follow
@@ -144,6 +149,11 @@ class _Reader(ast.NodeVisitor):
             expr = expr.value
         return expr.id if isinstance(expr, ast.Name) and not self._local(expr.id) else None
 
+    def _local_base(self, expr):
+        while isinstance(expr, (ast.Attribute, ast.Subscript)):
+            expr = expr.value
+        return isinstance(expr, ast.Name) and self._local(expr.id)
+
     def _write(self, expr):
         """``expr`` is changed here."""
         if name := self._global_base(expr):
@@ -192,6 +202,8 @@ class _Reader(ast.NodeVisitor):
         store = isinstance(attr.ctx, (ast.Store, ast.Del))
         if store:
             self._write(base)
+            if self._global_base(base) is None and not self._local_base(base):   # ``type(x).f = g``, ``[np][0].f = g``
+                self.node.dynamic.append(f"an assignment to an attribute of a computed object ({_clip(attr)})")
         if isinstance(base, ast.Name):
             if store and not self.scopes:
                 return   # assigned outside any function: ``Program`` follows what is assigned, not the target
@@ -240,6 +252,19 @@ class _Reader(ast.NodeVisitor):
                 self.node.dynamic.append(f"the magic %{name}")
             return
         self.generic_visit(call)
+
+
+def _constant(stmt):
+    """``NAME = <literal>``: numbers, text, None and tuples of them, which nothing can change in place."""
+    if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None
+            and all(isinstance(t, ast.Name) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))):
+        return False
+    try:
+        value = ast.literal_eval(stmt.value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    immutable = (int, float, complex, str, bytes, bool, type(None))
+    return all(isinstance(v, immutable) for v in (value if isinstance(value, tuple) else (value,)))
 
 
 def _magic(call):
@@ -294,12 +319,15 @@ class Program:
         self.everywhere = Node(False)   # what the reader cannot follow in code that runs: it reaches every item
         self.patches = []         # statements outside functions that assign a library's attribute (``np.mean = f``)
         self.writers = {}         # global name -> what may change it (walk entries: a statement, a function)
+        self.mentioners = {}      # global name -> the statements and functions that use it (any of them may
+        #                           change it through an alias the reader does not follow: ``[cache][0][k] = f``)
         self.top = []             # (node, statement): code outside functions, decorators, defaults, class bodies
         for source, trusted in cells:
             tree = parse(source)
             for stmt in tree.body if tree else []:
                 self._statement(stmt, trusted)
-        if self._unfollowed([("node", node, None) for node, _ in self.top]):
+        self.top_paths, dynamic = self._walk([("node", node, None) for node, _ in self.top])   # what runs now
+        if _first_unfollowable(self.top_paths, dynamic):
             for writers in (False, True):   # name the statement: one that does it by what it calls, else by
                 hit = next(((what, stmt) for node, stmt in self.top   # what changes the variables it uses
                             for what in [self._unfollowed([("node", node, None)], writers)] if what), None)
@@ -322,9 +350,7 @@ class Program:
 
     def _unfollowed(self, todo, writers=True):
         """The first thing that the walk from ``todo`` reaches and the reader cannot follow, or None."""
-        paths, dynamic = self._walk(todo, writers)
-        found = sorted(what for what in map(_unfollowable, paths) if what)   # the plainest reason first
-        return dynamic[0] if dynamic else found[0][1] if found else None
+        return _first_unfollowable(*self._walk(todo, writers))
 
     def _bind(self, name, value):
         self.bindings.setdefault(name, []).append(value)
@@ -342,14 +368,16 @@ class Program:
                 else:
                     self._bind(a.asname or a.name, ("path", f"{module}.{a.name}"))
             return
-        node = Node(trusted)
+        node = Node(trusted, stmt)
         if not trusted:
             _Reader(node).visit(stmt)
-        node.binds = _bound_names(stmt)
+        node.binds, node.constant = _bound_names(stmt), _constant(stmt)
         for name in node.binds:
             self._bind(name, ("node", node))
         if trusted:
             return
+        for name in {name for name, _ in node.refs}:
+            self.mentioners.setdefault(name, []).append(node)
         for name in node.writes:
             self.writers.setdefault(name, []).append(("writer", node, None))
         for name, function in node.hands:
@@ -368,20 +396,47 @@ class Program:
     def reach(self, roots):
         """(dotted paths, dynamic descriptions) reachable from the names ``roots``, and from what every item
         reaches: the patches of libraries and what the running cells do that the reader cannot follow."""
-        return self._walk([("name", r, []) for r in roots] + [("node", n, None) for n in [self.everywhere] + self.patches])
+        return self._walk([("name", r, []) for r in roots] + [("node", n, None) for n in [self.everywhere] + self.patches],
+                          aliases_too=True)
 
-    def _walk(self, todo, writers=True):
+    def _library(self, name):
+        """The module path a global name is bound to when only imports bind it, else None."""
+        values = self.bindings.get(name, ())
+        return values[0][1] if values and all(kind == "path" for kind, _ in values) else None
+
+    def _flow(self, node):
+        if not hasattr(node, "flow"):
+            node.flow = aliases.Flow(node.stmt, self._library)
+        return node.flow
+
+    def _handed_on(self, node):
+        """Walk entries for where ``node`` may hand a value on: whatever uses a name it binds or an object it
+        stores into (``d = [cache]``, ``x.d = cache``, ``def get(): return cache``), and the functions and
+        classes of the notebook it calls."""
+        names = [n for n in node.binds | node.writes if self._library(n) is None]
+        callees = {value for n, _ in node.refs for kind, value in self.bindings.get(n, ())
+                   if kind == "node" and isinstance(value.stmt, _DEFINITIONS) and value is not node}
+        return ([("mention", m, n) for n in names for m in self.mentioners.get(n, ()) if m is not node]
+                + [entry for n in names for entry in self.writers.get(n, ())] + [("mention", c, None) for c in callees])
+
+    def _walk(self, todo, writers=True, aliases_too=False):
         """(paths, dynamic descriptions) of everything reached from ``todo`` (walk entries); ``writers``: whether
-        what changes a variable comes along with it."""
+        what changes a variable comes along with it; ``aliases_too``: and what may change it through an alias."""
         paths, dynamic, seen = [], [], set()
         while todo:
             kind, what, attrs = todo.pop()
-            if kind in ("node", "writer"):
-                if (id(what), kind) in seen or what.trusted:
+            if kind in ("node", "writer", "mention"):
+                if (id(what), kind, attrs) in seen or what.trusted:
                     continue
-                seen.add((id(what), kind))
+                seen.add((id(what), kind, attrs))
                 if kind == "writer":   # it may change a variable through an alias it binds (``d = cache``)
                     todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
+                elif kind == "mention":   # it uses the variable ``attrs`` (None: it is handed its value)
+                    effect = self._flow(what).effect(None if attrs is None else {attrs})
+                    if aliases.LEAK in effect:
+                        todo += self._handed_on(what)
+                    if aliases.WRITE not in effect:
+                        continue
                 paths += what.paths
                 dynamic += what.dynamic
                 todo += [("name", n, a) for n, a in what.refs]
@@ -389,10 +444,11 @@ class Program:
             values = self.bindings.get(what)
             if writers and (values is None or any(kind == "node" for kind, _ in values)):   # a variable:
                 todo += self.writers.get(what, [])   # what changes it comes along
+                if aliases_too and values and _mutable(values, attrs):   # and whatever uses it, or what was bound
+                    todo += [("mention", m, name) for kind, value in values if kind == "node"   # with it, through
+                             for name in value.binds for m in self.mentioners.get(name, ())]   # aliases
             if values is None:
-                for m in self.stars:
-                    if _has(m, what):
-                        paths.append(f"{m}.{what}")
+                paths += [".".join([m, what] + attrs) for m in self.stars if _has(m, what)]
                 continue
             for value_kind, value in values:
                 if value_kind == "path":
@@ -400,6 +456,21 @@ class Program:
                 else:
                     todo.append(("node", value, None))
         return paths, dynamic
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _mutable(values, attrs):
+    """Whether the state of a name bound to ``values`` can matter to code that reads it: a variable other than
+    ``NAME = <literal>``, or the attributes (``attrs``) of a function or class of the notebook."""
+    return any(kind == "node" and not value.constant and (attrs or not isinstance(value.stmt, _DEFINITIONS))
+               for kind, value in values)
+
+
+def _first_unfollowable(paths, dynamic):
+    found = sorted(what for what in map(_unfollowable, paths) if what)   # the plainest reason first
+    return dynamic[0] if dynamic else found[0][1] if found else None
 
 
 def _unfollowable(path):
@@ -415,7 +486,11 @@ def _unfollowable(path):
 
 
 def _where(stmt):
-    return f"line {stmt.lineno} of a cell: {ast.unparse(stmt).splitlines()[0][:80]}"
+    return f"line {stmt.lineno} of a cell: {_clip(stmt)}"
+
+
+def _clip(tree):
+    return ast.unparse(tree).splitlines()[0][:80]
 
 
 def _has(module, name):
@@ -442,6 +517,7 @@ def _private(name):
     return None
 
 
+@functools.lru_cache(maxsize=4096)   # the same paths recur in every submission; the libraries do not change
 def _resolve(path, allowed):
     """Walk ``path`` through the real modules (allowed ones only): ``(object or None, problem or None,
     private or None)``; problem "missing" when a module lacks the attribute (something added at run
@@ -494,7 +570,8 @@ def verdicts(program, items, allowed, calls):
     out = {}
     for item in items:
         ok = tuple(item.allowed) if getattr(item, "allowed", None) is not None else tuple(allowed)
-        out[item.grade_id] = _judge(program, calls[item.grade_id], ok, tuple(getattr(item, "forbidden", ()) or ()))
+        out[item.grade_id] = (_judge(program, calls[item.grade_id], ok, tuple(getattr(item, "forbidden", ()) or ()))
+                              or _top_module_value(program, ok))
     return out
 
 
@@ -527,8 +604,24 @@ def _judge(program, roots, allowed, forbidden):
         if private:
             return (f"borrowed: uses {path}, through {private}, a private part of the library where a shortcut or an "
                     "import by name can sit under another name; graded answers use a library's public names only")
+        if isinstance(obj, types.ModuleType):
+            return _module_value(path)
         if problem == "missing":
             return f"borrowing check: uses {path}, which does not exist in the library (added at run time?)"
+    return None
+
+
+def _module_value(path, where=""):
+    return (f"borrowing check: {where or 'the code of this item'} uses the module {path} as a value (bound to a name, "
+            "put in a container or handed to a function), which the grader cannot follow: what is done to it changes "
+            "the library for every item; graded answers use a library's names directly (np.zeros, not m = np)")
+
+
+def _top_module_value(program, allowed):
+    """A reason when code that runs with the cells uses a library module as a value (``[np][0].mean = f``)."""
+    for path in sorted(set(program.top_paths)):
+        if isinstance(_resolve(path, allowed)[0], types.ModuleType):
+            return _module_value(path, "code outside the graded functions")
     return None
 
 

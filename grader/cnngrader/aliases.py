@@ -1,0 +1,169 @@
+"""Where a variable's value can go within one statement of student code, read from the code alone.
+
+The borrowing check follows the names an item reaches; an alias it cannot name (``[cache][0][k] = f``,
+``d = [cache]``, ``def get(): return cache``) would let other code change the item's state unseen. For a
+statement (or a whole function or class) that uses a variable, ``Flow.effect`` follows the variable's value
+through the statement and says whether the statement may change it (stored into, a method called on it,
+handed to code of the notebook or to a library function that changes or calls what it is handed) and
+whether it hands it on (bound to another name, stored in another object, returned, handed to code that may
+keep it). Both err on the side of yes, but for one rule: a call of ``NEW_VALUES`` (``nn.Conv1d(1, 8, k)``,
+``torch.zeros(n)``) returns something new, not what it is handed; other library calls may hand it back
+(``typing.cast``, ``copy.copy``, ``np.asarray``, ``nn.Sequential``), and what they return is followed as the
+value itself.
+"""
+
+import ast
+
+from cnngrader.cellcode import nodes
+
+# Builtins that change nothing they are handed and call no code of it but its special methods: those that
+# return a new value of their own type (``len``, ``str``), and those whose result may be or hold what they
+# are handed (``list(cache)``, ``enumerate(cache)``, ``type(obj)``, ``abs(obj)``, which calls ``obj.__abs__``).
+FRESH = frozenset({"all", "any", "bin", "bool", "bytes", "chr", "complex", "float", "format", "hash", "hex", "id",
+                   "int", "isinstance", "issubclass", "len", "oct", "ord", "print", "range", "repr", "str"})
+HOLDING = frozenset({"abs", "dict", "divmod", "enumerate", "frozenset", "iter", "list", "next", "pow", "reversed",
+                     "round", "set", "slice", "sum", "tuple", "type", "zip"})
+# Library functions that change what they are handed, or call a function they are handed.
+MUTATORS = ("operator", "functools.reduce", "functools.partial", "itertools.starmap", "itertools.accumulate",
+            "numpy.copyto", "numpy.put", "numpy.place", "numpy.putmask", "numpy.put_along_axis",
+            "numpy.fill_diagonal", "numpy.ndarray", "numpy.lib.stride_tricks", "numpy.vectorize",
+            "numpy.frompyfunc", "numpy.apply_along_axis", "numpy.apply_over_axes", "numpy.piecewise")
+_CONTAINER_OPS = (ast.Add, ast.Mult, ast.BitOr)   # list + list, list * n, dict | dict: new containers, same items
+_HOLDERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.IfExp, ast.BoolOp, ast.keyword, ast.Await,
+            ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_USED_UP = (ast.Compare, ast.UnaryOp, ast.If, ast.While, ast.Assert, ast.Expr, ast.JoinedStr, ast.FormattedValue,
+            ast.Slice)
+# Library calls that return something new rather than what they are handed: torch's layers and new tensors
+# (but for torch.nn's containers, its in-place initialisers and functions, which hold or return what they get).
+NEW_VALUES = ("torch.nn", "torch.tensor", "torch.zeros", "torch.ones", "torch.full", "torch.empty", "torch.eye",
+              "torch.arange", "torch.linspace", "torch.rand", "torch.randn", "torch.randint", "torch.randperm")
+HANDS_BACK = ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
+              "torch.nn.ParameterDict", "torch.nn.Module", "torch.nn.modules.container", "torch.nn.modules.module",
+              "torch.nn.utils", "torch.nn.init", "torch.nn.functional", "torch.nn.parallel")
+WRITE, LEAK = "write", "leak"
+
+
+class Flow:
+    """What one statement (``stmt``) may do with the values it uses. ``library(name)``: the module path a global
+    name is bound to when only imports bind it, else None."""
+
+    def __init__(self, stmt, library):
+        self.stmt, self.library = stmt, library
+        self.all = nodes(stmt)
+        self.parents = {}
+        for sub in self.all:
+            for field, value in ast.iter_fields(sub):
+                for child in value if isinstance(value, list) else [value]:
+                    if isinstance(child, ast.AST):
+                        self.parents[id(child)] = (sub, field)
+        self.function = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        self.stored = {n.id for n in self.all if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        self.declared = {name for n in self.all if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+
+    def effect(self, names):
+        """The part of ``{WRITE, LEAK}`` that applies to the values of ``names`` (None: a function's parameters; a
+        class handed a value may do anything with it)."""
+        if names is None:
+            if not self.function:
+                return {WRITE, LEAK}
+            args = self.stmt.args
+            names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg] if a}
+        tainted, done, found = set(names), set(), set()   # the names that hold (a part of) the value
+        while todo := [n for n in self.all if isinstance(n, ast.Name) and n.id in tainted and id(n) not in done]:
+            for name in todo:
+                done.add(id(name))
+                if isinstance(name.ctx, ast.Load):
+                    tainted |= self._follow(name, found)
+                elif isinstance(self.parents.get(id(name), (None,))[0], ast.AugAssign):
+                    found.add(WRITE)   # ``d += [f]`` extends the list in place
+        return found
+
+    # ---------------------------------------------------------------- one value's way up the tree
+    def _follow(self, expr, found):
+        """Climb from a use of the value to where it ends; record what it does there in ``found``; return the
+        local names it is bound to on the way."""
+        while True:
+            parent, field = self.parents.get(id(expr), (None, None))
+            if parent is None or isinstance(parent, _USED_UP):
+                return set()
+            if isinstance(parent, (ast.Attribute, ast.Subscript)):
+                if field == "slice":   # a key: looked up, or kept in the object stored into (``d[obj] = 1``)
+                    if not isinstance(parent.ctx, ast.Load):
+                        found.add(LEAK)
+                    return set()
+                if not isinstance(parent.ctx, ast.Load):
+                    found.add(WRITE)   # ``cache[k] = v``, ``del cache.f``
+                    return set()
+            elif isinstance(parent, ast.BinOp):
+                if not isinstance(parent.op, _CONTAINER_OPS):
+                    return set()
+            elif isinstance(parent, ast.IfExp) and field == "test":
+                return set()
+            elif isinstance(parent, ast.Call):
+                if field == "func" and not isinstance(expr, ast.Name):
+                    found.add(WRITE)   # a method of it (what it returns may be a part of it: followed on)
+                elif field == "func":
+                    pass            # calling it: what it returns may be it (``get()[k] = v``)
+                elif self._library_path(parent.func) and not self._changes(parent.func):
+                    if _under(self._library_path(parent.func), NEW_VALUES, HANDS_BACK):
+                        return set()   # something new
+                    # else what it returns may be it, or hold it: followed on
+                elif not self._builtin(parent.func, HOLDING):
+                    if not self._builtin(parent.func, FRESH):
+                        found.update((WRITE, LEAK))   # handed to code that may change it or keep it
+                    return set()
+            elif isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                return self._bound(parent.targets if isinstance(parent, ast.Assign) else [parent.target], found)
+            elif isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)):
+                if field != "iter":
+                    return set()
+                if isinstance(parent, ast.comprehension):   # its variables live in the comprehension
+                    return {n.id for n in nodes(parent.target) if isinstance(n, ast.Name)}
+                return self._bound([parent.target], found)
+            elif isinstance(parent, ast.withitem):   # its ``__enter__`` and ``__exit__`` run
+                found.add(WRITE)
+                return self._bound([parent.optional_vars], found) if parent.optional_vars else set()
+            elif isinstance(parent, ast.NamedExpr):   # bound to its target, and still the value
+                return self._bound([parent.target], found) | self._follow(parent, found)
+            elif not isinstance(parent, _HOLDERS):
+                found.add(LEAK)   # returned, yielded, raised, a default, a decorator: handed on
+                return set()
+            expr = parent
+
+    def _bound(self, targets, found):
+        """The local names a value is bound to; a LEAK when it goes to a global name or into an object."""
+        names = set()
+        for target in targets:
+            for sub in nodes(target):
+                if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+                    if self.function and sub.id not in self.declared:
+                        names.add(sub.id)
+                    else:
+                        found.add(LEAK)
+                elif isinstance(sub, (ast.Attribute, ast.Subscript)) and not isinstance(sub.ctx, ast.Load):
+                    found.add(LEAK)   # stored in another object (whatever uses that object is followed)
+        return names
+
+    # ---------------------------------------------------------------- what a callee is
+    def _library_path(self, expr):
+        """The dotted library path that ``expr`` names (``np.copyto``), or None."""
+        chain = []
+        while isinstance(expr, ast.Attribute):
+            chain.insert(0, expr.attr)
+            expr = expr.value
+        if isinstance(expr, ast.Name) and expr.id not in self.stored and self.library(expr.id):
+            return ".".join([self.library(expr.id)] + chain)
+        return None
+
+    def _changes(self, func):
+        return _under(self._library_path(func), MUTATORS)
+
+    def _builtin(self, func, names):
+        return (isinstance(func, ast.Name) and func.id in names and func.id not in self.stored
+                and not self.library(func.id))
+
+
+def _under(path, prefixes, but=()):
+    def within(group):
+        return any(path == p or path.startswith(p + ".") for p in group)
+    return within(prefixes) and not within(but)
