@@ -264,6 +264,10 @@ ALIASED = {  # what an answer reads, changed through an alias the reader never n
     "operator.setitem": "import operator\nCACHE = {}\noperator.setitem(CACHE, 'f', np.convolve)\n",
     "an unbound method": "CACHE = {}\ndict.update(CACHE, f=np.convolve)\n",
     "an attribute of an object": "class Box:\n    pass\n\nbox, CACHE = Box(), {}\nbox.d = CACHE\nbox.d['f'] = np.convolve\n",
+    "an exception that carries it": ("CACHE = {}\n\ndef fail():\n    raise ValueError(CACHE)\n\ntry:\n    fail()\n"
+                                     "except ValueError as e:\n    e.args[0]['f'] = np.convolve\n"),
+    "a generator it is sent to": ("CACHE = {}\n\ndef fill():\n    d = yield\n    d['f'] = np.convolve\n    yield\n\n"
+                                  "g = fill()\nnext(g)\ng.send(CACHE)\n"),
     "a closure returned with its state": ("def make():\n    c = {}\n    return (lambda x, w, *a: c['f'](x, w[::-1], 'valid')), c\n\n"
                                           "CACHE = {'f': None}\nconv1d, state = make()\nstate['f'] = np.convolve\n"),
 }

@@ -57,24 +57,39 @@ class Flow:
                     if isinstance(child, ast.AST):
                         self.parents[id(child)] = (sub, field)
         self.function = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        self.names = {}   # name -> its uses in the statement
+        for n in self.all:
+            if isinstance(n, ast.Name):
+                self.names.setdefault(n.id, []).append(n)
         self.stored = {n.id for n in self.all if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
         self.declared = {name for n in self.all if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+        self.known = {}   # names -> effect (every item's walk asks again)
 
     def effect(self, names):
         """The part of ``{WRITE, LEAK}`` that applies to the values of ``names`` (None: a function's parameters; a
         class handed a value may do anything with it)."""
+        key = frozenset(names) if names is not None else None
+        if key not in self.known:
+            self.known[key] = self._effect(names)
+        return self.known[key]
+
+    def _effect(self, names):
         if names is None:
             if not self.function:
                 return {WRITE, LEAK}
             args = self.stmt.args
             names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg] if a}
-        tainted, done, found = set(names), set(), set()   # the names that hold (a part of) the value
-        while todo := [n for n in self.all if isinstance(n, ast.Name) and n.id in tainted and id(n) not in done]:
-            for name in todo:
-                done.add(id(name))
-                if isinstance(name.ctx, ast.Load):
-                    tainted |= self._follow(name, found)
-                elif isinstance(self.parents.get(id(name), (None,))[0], ast.AugAssign):
+        tainted, found = set(names), set()   # the names that hold (a part of) the value
+        if tainted & self.names.keys():   # what is raised where it is used may be it: ``except E as e``
+            tainted |= {n.name for n in self.all if isinstance(n, ast.ExceptHandler) and n.name}
+        todo = list(tainted)
+        while todo:
+            for use in self.names.get(todo.pop(), ()):
+                if isinstance(use.ctx, ast.Load):
+                    more = self._follow(use, found) - tainted
+                    tainted |= more
+                    todo += more
+                elif isinstance(self.parents.get(id(use), (None,))[0], ast.AugAssign):
                     found.add(WRITE)   # ``d += [f]`` extends the list in place
         return found
 

@@ -5,8 +5,9 @@ module; an item may narrow it with ``Item.allowed``) and which library shortcuts
 item's work (``Item.forbidden``, dotted paths such as ``numpy.convolve``). Here, in the trusted
 grader, the submission's code cells are parsed (IPython syntax included) and, for every item, the
 names its cases call are followed through the student's own functions, classes and variables (and
-the code that changes a variable: ``cache[k] = ...``, ``results.append(...)``, a ``global``) to every
-module attribute they reach, through any import form or alias (``import x as y``, ``from x import *``,
+the code that changes a variable: ``cache[k] = ...``, ``results.append(...)``, a ``global``, or any
+statement that may change it through an alias, as ``aliases.Flow`` reads it) to every module attribute
+they reach, through any import form or alias (``import x as y``, ``from x import *``,
 imports inside functions, ``getattr`` with a literal name). Module paths are resolved to the real
 objects, so a shortcut reached by another route (``np.core.numeric.convolve``, ``torch.conv1d`` for
 ``F.conv1d``) is the same shortcut; a path through a private part of a library (``np._core``, or a
@@ -16,7 +17,8 @@ there under another name.
 Code the reader cannot follow counts as borrowing too, since the grader cannot tell what it reaches:
 a name computed at run time (``getattr`` with a computed name or passed as a value, ``__import__``,
 ``importlib``, ``eval``, ``exec``, ``globals()``, dunder attributes and keys), shell commands and most
-magics, a library function that imports what a string or a file names (``LOADERS``). Code that runs
+magics, a library function that imports what a string or a file names (``LOADERS``), a library module
+used as a value (``m = np``) and an attribute stored on an object no name holds (``type(x).f = g``). Code that runs
 with the cells (outside any function, decorators, class bodies, and everything they call) reaches
 every item when it does such a thing or starts code that runs beside the graded functions (threads,
 processes, hooks: ``RUNS_BESIDE``); what a library attribute is patched with (``np.asarray = f``)
@@ -412,12 +414,25 @@ class Program:
     def _handed_on(self, node):
         """Walk entries for where ``node`` may hand a value on: whatever uses a name it binds or an object it
         stores into (``d = [cache]``, ``x.d = cache``, ``def get(): return cache``), and the functions and
-        classes of the notebook it calls."""
+        classes of the notebook it calls, directly or as methods of what it uses (``g = gen(); g.send(cache)``)."""
         names = [n for n in node.binds | node.writes if self._library(n) is None]
-        callees = {value for n, _ in node.refs for kind, value in self.bindings.get(n, ())
-                   if kind == "node" and isinstance(value.stmt, _DEFINITIONS) and value is not node}
         return ([("mention", m, n) for n in names for m in self.mentioners.get(n, ()) if m is not node]
-                + [entry for n in names for entry in self.writers.get(n, ())] + [("mention", c, None) for c in callees])
+                + [entry for n in names for entry in self.writers.get(n, ())]
+                + [("mention", c, None) for c in self._code_behind(node) if c is not node])
+
+    def _code_behind(self, node):
+        """The functions and classes of the notebook that ``node`` names, or that the variables it names were
+        made from (``g = gen()``), however many variables away."""
+        found, seen, todo = [], set(), [name for name, _ in node.refs]
+        while todo:
+            name = todo.pop()
+            for kind, value in self.bindings.get(name, ()) if name not in seen else ():
+                if kind == "node" and isinstance(value.stmt, _DEFINITIONS):
+                    found.append(value)
+                elif kind == "node":
+                    todo += [n for n, _ in value.refs]
+            seen.add(name)
+        return found
 
     def _walk(self, todo, writers=True, aliases_too=False):
         """(paths, dynamic descriptions) of everything reached from ``todo`` (walk entries); ``writers``: whether
@@ -567,11 +582,12 @@ def _loader(obj):
 def verdicts(program, items, allowed, calls):
     """{grade id: reason or None}. ``program``: the submission's ``Program``; ``items``: the set's ``Item``s;
     ``allowed``: the set's module prefixes; ``calls``: {grade id: names its cases call or fetch}."""
-    out = {}
+    out, top = {}, {}
     for item in items:
         ok = tuple(item.allowed) if getattr(item, "allowed", None) is not None else tuple(allowed)
-        out[item.grade_id] = (_judge(program, calls[item.grade_id], ok, tuple(getattr(item, "forbidden", ()) or ()))
-                              or _top_module_value(program, ok))
+        if ok not in top:
+            top[ok] = _top_module_value(program, ok)
+        out[item.grade_id] = _judge(program, calls[item.grade_id], ok, tuple(getattr(item, "forbidden", ()) or ())) or top[ok]
     return out
 
 
