@@ -448,8 +448,11 @@ class Program:
                     todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
                 elif kind == "mention":   # it uses the variable ``attrs`` (None: it is handed its value)
                     effect = self._flow(what).effect(None if attrs is None else {attrs})
-                    if aliases.LEAK in effect:
-                        todo += self._handed_on(what)
+                    if aliases.LEAK in effect and (id(what), "handed") not in seen:   # the same for every value
+                        seen.add((id(what), "handed"))
+                        if not hasattr(what, "handed"):
+                            what.handed = self._handed_on(what)
+                        todo += what.handed
                     if aliases.WRITE not in effect:
                         continue
                 paths += what.paths
