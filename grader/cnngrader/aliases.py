@@ -7,8 +7,8 @@ through the statement and says whether the statement may change it (stored into,
 handed to code of the notebook or to a library function that changes or calls what it is handed) and
 whether it hands it on (bound to another name, stored in another object, returned, handed to code that may
 keep it). Both err on the side of yes, but for one rule: a call of ``NEW_VALUES`` (``nn.Conv1d(1, 8, k)``,
-``torch.zeros(n)``) returns something new, not what it is handed; other library calls may hand it back
-(``typing.cast``, ``copy.copy``, ``np.asarray``, ``nn.Sequential``), and what they return is followed as the
+``torch.zeros(n)``) returns something new, not what it is handed; any other library call may hand it back
+(``typing.cast``, ``copy.copy``, ``np.asarray``, ``nn.Sequential``), and what it returns is followed as the
 value itself.
 """
 
@@ -33,13 +33,17 @@ _HOLDERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.IfExp, ast.
             ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _USED_UP = (ast.Compare, ast.UnaryOp, ast.If, ast.While, ast.Assert, ast.Expr, ast.JoinedStr, ast.FormattedValue,
             ast.Slice)
-# Library calls that return something new rather than what they are handed: torch's layers and new tensors
-# (but for torch.nn's containers, its in-place initialisers and functions, which hold or return what they get).
-NEW_VALUES = ("torch.nn", "torch.tensor", "torch.zeros", "torch.ones", "torch.full", "torch.empty", "torch.eye",
-              "torch.arange", "torch.linspace", "torch.rand", "torch.randn", "torch.randint", "torch.randperm")
-HANDS_BACK = ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
-              "torch.nn.ParameterDict", "torch.nn.Module", "torch.nn.modules.container", "torch.nn.modules.module",
-              "torch.nn.utils", "torch.nn.init", "torch.nn.functional", "torch.nn.parallel")
+# Library calls that return something new, never what they are handed: new tensors, and torch's layers that
+# keep numbers only (``nn.Transformer(custom_encoder=m)`` keeps ``m``, ``nn.Sequential`` its modules).
+_LAYERS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Linear", "ReLU",
+           "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d",
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "MaxPool1d",
+           "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Identity", "Embedding", "Upsample",
+           "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "CrossEntropyLoss", "MSELoss", "NLLLoss")
+NEW_VALUES = ("torch.tensor", "torch.zeros", "torch.ones", "torch.full", "torch.empty", "torch.eye", "torch.arange",
+              "torch.linspace", "torch.rand", "torch.randn", "torch.randint", "torch.randperm",
+              *(f"torch.nn.{layer}" for layer in _LAYERS))
 WRITE, LEAK = "write", "leak"
 
 
@@ -120,7 +124,7 @@ class Flow:
                 elif field == "func":
                     pass            # calling it: what it returns may be it (``get()[k] = v``)
                 elif self._library_path(parent.func) and not self._changes(parent.func):
-                    if _under(self._library_path(parent.func), NEW_VALUES, HANDS_BACK):
+                    if self._library_path(parent.func) in NEW_VALUES:
                         return set()   # something new
                     # else what it returns may be it, or hold it: followed on
                 elif not self._builtin(parent.func, HOLDING):
@@ -178,7 +182,5 @@ class Flow:
                 and not self.library(func.id))
 
 
-def _under(path, prefixes, but=()):
-    def within(group):
-        return any(path == p or path.startswith(p + ".") for p in group)
-    return within(prefixes) and not within(but)
+def _under(path, prefixes):
+    return any(path == p or path.startswith(p + ".") for p in prefixes)
