@@ -268,6 +268,7 @@ ALIASED = {  # what an answer reads, changed through an alias the reader never n
                                      "except ValueError as e:\n    e.args[0]['f'] = np.convolve\n"),
     "a generator it is sent to": ("CACHE = {}\n\ndef fill():\n    d = yield\n    d['f'] = np.convolve\n    yield\n\n"
                                   "g = fill()\nnext(g)\ng.send(CACHE)\n"),
+    "a parameter's default": "CACHE = {}\nfill = lambda d=CACHE: d.update(f=np.convolve)\nfill()\n",
     "a closure returned with its state": ("def make():\n    c = {}\n    return (lambda x, w, *a: c['f'](x, w[::-1], 'valid')), c\n\n"
                                           "CACHE = {'f': None}\nconv1d, state = make()\nstate['f'] = np.convolve\n"),
 }

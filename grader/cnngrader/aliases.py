@@ -144,8 +144,11 @@ class Flow:
                 return self._bound([parent.optional_vars], found) if parent.optional_vars else set()
             elif isinstance(parent, ast.NamedExpr):   # bound to its target, and still the value
                 return self._bound([parent.target], found) | self._follow(parent, found)
+            elif isinstance(parent, ast.arguments):   # a default: kept by the function, and its parameters' value
+                found.add(LEAK)
+                return {a.arg for a in parent.posonlyargs + parent.args + parent.kwonlyargs}
             elif not isinstance(parent, _HOLDERS):
-                found.add(LEAK)   # returned, yielded, raised, a default, a decorator: handed on
+                found.add(LEAK)   # returned, yielded, raised, a decorator: handed on
                 return set()
             expr = parent
 
