@@ -316,7 +316,8 @@ def test_honest_variants_are_not_flagged():
              "%config InlineBackend.figure_format = 'retina'\nwith np.errstate(divide='ignore'):\n"
              "    print(np.log(np.zeros(2)))\nfig, ax = plt.subplots()\nax.plot(conv1d(np.ones(9), np.ones(3)))\n"
              "class Trace:\n    def show(self, name):\n        return getattr(self, name)\n"
-             "from IPython.display import HTML, display\ndisplay(HTML('<b>done</b>'))\nprint(np.__version__)\n")
+             "from IPython.display import HTML, display\ndisplay(HTML('<b>done</b>'))\nprint(np.__version__)\n"
+             "print(np, type(np.linalg))\nhelp(np)\n")
     assert borrowed(reasons("ps1", {"conv1d": honest}, extra=extra)) == {}
     # a global the answer reads, and a check that hands it to a shortcut only: nothing there can change it
     kernel = ("KERNEL = np.array([1.0, 2.0])\n\n" + honest.replace("win @ w + b", "win @ w + b + 0 * KERNEL.sum()")

@@ -64,6 +64,7 @@ RUNS_BESIDE = re.compile(r"(threading|_thread|subprocess|multiprocessing|concurr
 # The machinery of imports by name: code that runs with the cells and uses it can bring in anything.
 IMPORTERS = ("importlib", "runpy", "pickle", "marshal", "code", "codeop", "pydoc", "builtins", "types", "inspect",
              "zipimport", "pkgutil", "sys.modules", "sys.path", "sys.meta_path", "sys.path_hooks")
+LOOKS = {"print", "dir", "help", "type", "repr", "str", "len", "id", "isinstance", "issubclass", "hash", "format"}
 SAFE_DUNDERS = {"__init__", "__name__", "__len__", "__call__", "__repr__", "__str__", "__version__", "__doc__",
                 "__file__", "__qualname__"}
 
@@ -81,6 +82,7 @@ class Node:
         self.writes = set()   # global names it may change (``cache[k] = ...``, ``results.append(...)``)
         self.hands = set()    # (global name, name of the function it is handed to): ``fill(cache)``
         self.binds = set()    # the names it binds, when it is a statement outside any function
+        self.looks = []       # (name, [attr, ...]) only looked at (``print(np)``, ``dir(np.linalg)``)
 
 
 class _Reader(ast.NodeVisitor):
@@ -219,6 +221,16 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Call(self, call):
         fn = call.func
+        if isinstance(fn, ast.Name) and fn.id in LOOKS and not self._local(fn.id):
+            for arg in call.args:
+                chain = _chain(arg)
+                if chain and not self._local(chain[0]) and not any(_dunder(a) for a in chain[1]):
+                    self.node.looks.append(chain)   # a library printed or listed: it stays as it was
+                else:
+                    self.visit(arg)
+            for keyword in call.keywords:
+                self.visit(keyword.value)
+            return self.visit(fn)
         if isinstance(fn, ast.Attribute):
             self._write(fn.value)   # a method may change what it is called on
         elif isinstance(fn, ast.Name) and not self._local(fn.id):   # and a function what it is handed
@@ -267,6 +279,15 @@ def _constant(stmt):
         return False
     immutable = (int, float, complex, str, bytes, bool, type(None))
     return all(isinstance(v, immutable) for v in (value if isinstance(value, tuple) else (value,)))
+
+
+def _chain(expr):
+    """(name, [attr, ...]) of ``name.a.b``, or None."""
+    attrs = []
+    while isinstance(expr, ast.Attribute):
+        attrs.insert(0, expr.attr)
+        expr = expr.value
+    return (expr.id, attrs) if isinstance(expr, ast.Name) else None
 
 
 def _magic(call):
@@ -458,6 +479,7 @@ class Program:
                 paths += what.paths
                 dynamic += what.dynamic
                 todo += [("name", n, a) for n, a in what.refs]
+                todo += [("name", n, a) for n, a in what.looks if self._library(n) is None]   # not a library
                 continue
             values = self.bindings.get(what)
             if writers and (values is None or any(kind == "node" for kind, _ in values)):   # a variable:

@@ -1,0 +1,54 @@
+"""Where a variable's value goes within one statement (``aliases.Flow``): what the borrowing check relies on to
+follow aliases it cannot name. Each case: a statement using ``cache``, and whether it may change it (write) or
+hand it on (leak)."""
+
+import ast
+
+import pytest
+
+from cnngrader.aliases import LEAK, WRITE, Flow
+
+LIBRARIES = {"np": "numpy", "nn": "torch.nn", "torch": "torch", "typing": "typing", "operator": "operator"}
+
+
+def effect(source, names=frozenset({"cache"})):
+    return Flow(ast.parse(source).body[0], LIBRARIES.get).effect(names)
+
+
+@pytest.mark.parametrize("source, expected", [
+    # used up: nothing changes it, nothing keeps it
+    ("print(len(cache), cache['n'] + 1, cache == {})", set()),
+    ("if cache:\n    total = np.sum(cache['w'] - 1)", set()),   # arithmetic makes a new value (but for + * |)
+    ("layers = nn.Sequential(*[nn.Conv1d(1, 8, k, dilation=d) for k, d in enumerate(cache)])", set()),
+    ("x = torch.zeros(len(cache))", set()),
+    # changed here
+    ("cache['f'] = 1", {WRITE}),
+    ("cache.update(f=1)", {WRITE}),
+    ("[cache][0]['f'] = 1", {WRITE}),
+    ("with cache:\n    pass", {WRITE}),
+    ("operator.setitem(cache, 'f', 1)", {WRITE, LEAK}),
+    ("helper(cache)", {WRITE, LEAK}),   # the notebook's own code may change it
+    # handed on: to another name, another object, a caller
+    ("box = [cache]", {LEAK}),
+    ("box = typing.cast(dict, cache)", {LEAK}),        # a library call may hand it back
+    ("holder.d = cache", {LEAK}),
+    ("for d in (cache,):\n    pass", {LEAK}),
+    ("def get():\n    return cache['a']", {LEAK}),
+    ("fill = lambda d=cache: d.update(f=1)", {WRITE, LEAK}),
+    ("def f():\n    d = [cache]\n    d[0]['f'] = 1", {WRITE}),   # a local alias, written through
+    ("def f():\n    d = cache\n    return d", {LEAK}),
+])
+def test_where_the_value_goes(source, expected):
+    assert effect(source) == expected
+
+
+def test_np_sum_result_bound_to_a_global_is_followed():
+    # numpy may return what it is handed (np.asarray): the result is followed like the value itself
+    assert effect("total = np.asarray(cache)") == {LEAK}
+    assert effect("total = np.sum(cache)") == {LEAK}
+
+
+def test_a_function_handed_a_value_is_read_from_its_parameters():
+    assert effect("def keep(v):\n    KEPT.append(v)", None) == {WRITE, LEAK}
+    assert effect("def show(v):\n    print(len(v))", None) == set()
+    assert effect("class Box:\n    pass", None) == {WRITE, LEAK}   # a class's methods may do anything with it
