@@ -34,13 +34,14 @@ _HOLDERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.IfExp, ast.
 _USED_UP = (ast.Compare, ast.UnaryOp, ast.If, ast.While, ast.Assert, ast.Expr, ast.JoinedStr, ast.FormattedValue,
             ast.Slice)
 # Library calls that return something new, never what they are handed: new tensors, and torch's layers that
-# keep numbers only (``nn.Transformer(custom_encoder=m)`` keeps ``m``, ``nn.Sequential`` its modules).
+# keep numbers only (``nn.Transformer(custom_encoder=m)`` keeps ``m``, ``nn.Sequential`` its modules,
+# ``nn.CrossEntropyLoss(weight=t)`` the tensor ``t``).
 _LAYERS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Linear", "ReLU",
            "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "MaxPool1d",
            "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Identity", "Embedding", "Upsample",
-           "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "CrossEntropyLoss", "MSELoss", "NLLLoss")
+           "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "MSELoss")
 NEW_VALUES = ("torch.tensor", "torch.zeros", "torch.ones", "torch.full", "torch.empty", "torch.eye", "torch.arange",
               "torch.linspace", "torch.rand", "torch.randn", "torch.randint", "torch.randperm",
               *(f"torch.nn.{layer}" for layer in _LAYERS))
