@@ -170,12 +170,9 @@ class Flow:
     # ---------------------------------------------------------------- what a callee is
     def _library_path(self, expr):
         """The dotted library path that ``expr`` names (``np.copyto``), or None."""
-        chain = []
-        while isinstance(expr, ast.Attribute):
-            chain.insert(0, expr.attr)
-            expr = expr.value
-        if isinstance(expr, ast.Name) and expr.id not in self.stored and self.library(expr.id):
-            return ".".join([self.library(expr.id)] + chain)
+        base, attrs = chain(expr)
+        if isinstance(base, ast.Name) and base.id not in self.stored and self.library(base.id):
+            return ".".join([self.library(base.id)] + attrs)
         return None
 
     def _changes(self, func):
@@ -184,6 +181,22 @@ class Flow:
     def _builtin(self, func, names):
         return (isinstance(func, ast.Name) and func.id in names and func.id not in self.stored
                 and not self.library(func.id))
+
+
+def chain(expr):
+    """``(base, [attr, ...])`` of ``base.a.b``: the expression under the attributes, and their names."""
+    attrs = []
+    while isinstance(expr, ast.Attribute):
+        attrs.insert(0, expr.attr)
+        expr = expr.value
+    return expr, attrs
+
+
+def root(expr):
+    """The expression under a chain of attributes and items (``x`` of ``x.a[0].b``)."""
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value
+    return expr
 
 
 def _under(path, prefixes):

@@ -149,14 +149,8 @@ class _Reader(ast.NodeVisitor):
 
     def _global_base(self, expr):
         """The global name that ``expr`` (a name, or an attribute or item of one) starts from, or None."""
-        while isinstance(expr, (ast.Attribute, ast.Subscript)):
-            expr = expr.value
+        expr = aliases.root(expr)
         return expr.id if isinstance(expr, ast.Name) and not self._local(expr.id) else None
-
-    def _local_base(self, expr):
-        while isinstance(expr, (ast.Attribute, ast.Subscript)):
-            expr = expr.value
-        return isinstance(expr, ast.Name) and self._local(expr.id)
 
     def _write(self, expr):
         """``expr`` is changed here."""
@@ -196,17 +190,14 @@ class _Reader(ast.NodeVisitor):
         self.generic_visit(sub)
 
     def visit_Attribute(self, attr):
-        chain, base = [], attr
-        while isinstance(base, ast.Attribute):
-            chain.insert(0, base.attr)
-            base = base.value
+        base, chain = aliases.chain(attr)
         for a in chain:
             if a.startswith("__") and a not in SAFE_DUNDERS:
                 self.node.dynamic.append(f"the attribute {a}")
         store = isinstance(attr.ctx, (ast.Store, ast.Del))
         if store:
             self._write(base)
-            if self._global_base(base) is None and not self._local_base(base):   # ``type(x).f = g``, ``[np][0].f = g``
+            if not isinstance(aliases.root(base), ast.Name):   # ``type(x).f = g``, ``[np][0].f = g``
                 self.node.dynamic.append(f"an assignment to an attribute of a computed object ({_clip(attr)})")
         if isinstance(base, ast.Name):
             if store and not self.scopes:
@@ -223,9 +214,9 @@ class _Reader(ast.NodeVisitor):
         fn = call.func
         if isinstance(fn, ast.Name) and fn.id in LOOKS and not self._local(fn.id):
             for arg in call.args:
-                chain = _chain(arg)
-                if chain and not self._local(chain[0]) and not any(_dunder(a) for a in chain[1]):
-                    self.node.looks.append(chain)   # a library printed or listed: it stays as it was
+                base, chain = aliases.chain(arg)
+                if isinstance(base, ast.Name) and not self._local(base.id) and not any(map(_dunder, chain)):
+                    self.node.looks.append((base.id, chain))   # a library printed or listed: it stays as it was
                 else:
                     self.visit(arg)
             for keyword in call.keywords:
@@ -270,8 +261,9 @@ class _Reader(ast.NodeVisitor):
 
 def _constant(stmt):
     """``NAME = <literal>``: numbers, text, None and tuples of them, which nothing can change in place."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
     if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None
-            and all(isinstance(t, ast.Name) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))):
+            and all(isinstance(t, ast.Name) for t in targets)):
         return False
     try:
         value = ast.literal_eval(stmt.value)
@@ -279,15 +271,6 @@ def _constant(stmt):
         return False
     immutable = (int, float, complex, str, bytes, bool, type(None))
     return all(isinstance(v, immutable) for v in (value if isinstance(value, tuple) else (value,)))
-
-
-def _chain(expr):
-    """(name, [attr, ...]) of ``name.a.b``, or None."""
-    attrs = []
-    while isinstance(expr, ast.Attribute):
-        attrs.insert(0, expr.attr)
-        expr = expr.value
-    return (expr.id, attrs) if isinstance(expr, ast.Name) else None
 
 
 def _magic(call):
@@ -323,10 +306,7 @@ def _module_attribute_stores(stmt, bindings):
     out = []
     for sub in nodes(stmt):
         if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-            base, chain = sub, []
-            while isinstance(base, ast.Attribute):
-                chain.insert(0, base.attr)
-                base = base.value
+            base, chain = aliases.chain(sub)
             if isinstance(base, ast.Name):
                 out += [".".join([value] + chain) for kind, value in bindings.get(base.id, []) if kind == "path"]
     return out
@@ -419,8 +399,8 @@ class Program:
     def reach(self, roots):
         """(dotted paths, dynamic descriptions) reachable from the names ``roots``, and from what every item
         reaches: the patches of libraries and what the running cells do that the reader cannot follow."""
-        return self._walk([("name", r, []) for r in roots] + [("node", n, None) for n in [self.everywhere] + self.patches],
-                          aliases_too=True)
+        everywhere = [("node", n, None) for n in [self.everywhere] + self.patches]
+        return self._walk([("name", r, []) for r in roots] + everywhere, aliases_too=True)
 
     def _library(self, name):
         """The module path a global name is bound to when only imports bind it, else None."""
@@ -612,7 +592,8 @@ def verdicts(program, items, allowed, calls):
         ok = tuple(item.allowed) if getattr(item, "allowed", None) is not None else tuple(allowed)
         if ok not in top:
             top[ok] = _top_module_value(program, ok)
-        out[item.grade_id] = _judge(program, calls[item.grade_id], ok, tuple(getattr(item, "forbidden", ()) or ())) or top[ok]
+        forbidden = tuple(getattr(item, "forbidden", ()) or ())
+        out[item.grade_id] = _judge(program, calls[item.grade_id], ok, forbidden) or top[ok]
     return out
 
 
