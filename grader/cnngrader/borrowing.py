@@ -649,9 +649,9 @@ def _top_module_value(program, allowed):
 
 def course_modules(source):
     """The ``cnncourse`` modules a cell imports or names (any import form), for the repair flags."""
-    tree = parse(source)
+    tree = parse(source)   # (parsed even so: code too deep to read is said here first)
     found = set()
-    for sub in nodes(tree) if tree else []:
+    for sub in nodes(tree) if tree and "cnncourse" in source else []:   # each form below spells it
         if isinstance(sub, ast.Import):
             found.update(a.name for a in sub.names if a.name.split(".")[0] == "cnncourse")
         elif isinstance(sub, ast.ImportFrom) and (sub.module or "").split(".")[0] == "cnncourse":
