@@ -12,7 +12,7 @@ LIBRARIES = {"np": "numpy", "nn": "torch.nn", "torch": "torch", "typing": "typin
 
 
 def effect(source, names=frozenset({"cache"})):
-    return Flow(ast.parse(source).body[0], LIBRARIES.get).effect(names)
+    return Flow(ast.parse(source).body[0], LIBRARIES.get, lambda name: name in LIBRARIES or name == "helper").effect(names)
 
 
 @pytest.mark.parametrize("source, expected", [

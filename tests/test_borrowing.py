@@ -269,6 +269,7 @@ ALIASED = {  # what an answer reads, changed through an alias the reader never n
     "a generator it is sent to": ("CACHE = {}\n\ndef fill():\n    d = yield\n    d['f'] = np.convolve\n    yield\n\n"
                                   "g = fill()\nnext(g)\ng.send(CACHE)\n"),
     "a parameter's default": "CACHE = {}\nfill = lambda d=CACHE: d.update(f=np.convolve)\nfill()\n",
+    "a function of the notebook named like a builtin": "CACHE = {}\n\ndef print(d):\n    d['f'] = np.convolve\n\nprint(CACHE)\n",
     "a closure returned with its state": ("def make():\n    c = {}\n    return (lambda x, w, *a: c['f'](x, w[::-1], 'valid')), c\n\n"
                                           "CACHE = {'f': None}\nconv1d, state = make()\nstate['f'] = np.convolve\n"),
 }
@@ -293,7 +294,9 @@ def test_a_formula_item_may_not_read_what_a_network_computed_through_an_alias():
     ("type(np.zeros(1)).f = 1\n", "an attribute of a computed object"),
     ("m = np\nm.stack = lambda a, *k: np.convolve(a[0], a[1][::-1], 'valid')\n", "the module numpy as a value"),
     ("def setup(lib):\n    lib.stack = None\n\nsetup(np.linalg)\n", "the module numpy.linalg as a value"),
-], ids=["a container", "a computed class", "a module alias", "a module handed to a function"])
+    ("def print(lib):\n    lib.stack = None\n\nprint(np)\n", "the module numpy as a value"),
+], ids=["a container", "a computed class", "a module alias", "a module handed to a function",
+        "a module handed to a function named like a builtin"])
 def test_a_library_patched_through_an_object_the_reader_cannot_name_zeroes_every_item(extra, named):
     result = borrowed(reasons("ps1", extra=extra))
     assert set(result) == ITEMS and named in result["test_conv1d"], result

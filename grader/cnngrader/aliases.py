@@ -50,10 +50,11 @@ WRITE, LEAK = "write", "leak"
 
 class Flow:
     """What one statement (``stmt``) may do with the values it uses. ``library(name)``: the module path a global
-    name is bound to when only imports bind it, else None."""
+    name is bound to when only imports bind it, else None; ``bound(name)``: whether the notebook binds it at all
+    (a function of its own named ``print`` is no builtin)."""
 
-    def __init__(self, stmt, library):
-        self.stmt, self.library = stmt, library
+    def __init__(self, stmt, library, bound):
+        self.stmt, self.library, self.bound = stmt, library, bound
         self.all = nodes(stmt)
         self.parents = {}
         for sub in self.all:
@@ -179,8 +180,7 @@ class Flow:
         return _under(self._library_path(func), MUTATORS)
 
     def _builtin(self, func, names):
-        return (isinstance(func, ast.Name) and func.id in names and func.id not in self.stored
-                and not self.library(func.id))
+        return isinstance(func, ast.Name) and func.id in names and func.id not in self.stored and not self.bound(func.id)
 
 
 def chain(expr):

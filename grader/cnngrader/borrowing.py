@@ -82,7 +82,7 @@ class Node:
         self.writes = set()   # global names it may change (``cache[k] = ...``, ``results.append(...)``)
         self.hands = set()    # (global name, name of the function it is handed to): ``fill(cache)``
         self.binds = set()    # the names it binds, when it is a statement outside any function
-        self.looks = []       # (name, [attr, ...]) only looked at (``print(np)``, ``dir(np.linalg)``)
+        self.looks = []       # (function, name, [attr, ...]): only looked at (``print(np)``, ``dir(np.linalg)``)
 
 
 class _Reader(ast.NodeVisitor):
@@ -216,7 +216,7 @@ class _Reader(ast.NodeVisitor):
             for arg in call.args:
                 base, chain = aliases.chain(arg)
                 if isinstance(base, ast.Name) and not self._local(base.id) and not any(map(_dunder, chain)):
-                    self.node.looks.append((base.id, chain))   # a library printed or listed: it stays as it was
+                    self.node.looks.append((fn.id, base.id, chain))   # a library printed or listed: it stays as it was
                 else:
                     self.visit(arg)
             for keyword in call.keywords:
@@ -379,7 +379,7 @@ class Program:
             self._bind(name, ("node", node))
         if trusted:
             return
-        for name in {name for name, _ in node.refs}:
+        for name in {name for name, _ in node.refs} | {name for _, name, _ in node.looks}:
             self.mentioners.setdefault(name, []).append(node)
         for name in node.writes:
             self.writers.setdefault(name, []).append(("writer", node, None))
@@ -409,7 +409,7 @@ class Program:
 
     def _flow(self, node):
         if not hasattr(node, "flow"):
-            node.flow = aliases.Flow(node.stmt, self._library)
+            node.flow = aliases.Flow(node.stmt, self._library, self.bindings.__contains__)
         return node.flow
 
     def _handed_on(self, node):
@@ -459,7 +459,8 @@ class Program:
                 paths += what.paths
                 dynamic += what.dynamic
                 todo += [("name", n, a) for n, a in what.refs]
-                todo += [("name", n, a) for n, a in what.looks if self._library(n) is None]   # not a library
+                todo += [("name", n, a) for fn, n, a in what.looks   # a library only looked at by a builtin is
+                         if self._library(n) is None or fn in self.bindings]   # not used; anything else is
                 continue
             values = self.bindings.get(what)
             if writers and (values is None or any(kind == "node" for kind, _ in values)):   # a variable:
