@@ -48,6 +48,14 @@ def test_np_sum_result_bound_to_a_global_is_followed():
     assert effect("total = np.sum(cache)") == {LEAK}
 
 
+def test_special_methods_of_the_notebook_get_what_is_compared_or_looked_up():
+    def effect_with_special(source):
+        return Flow(ast.parse(source).body[0], LIBRARIES.get, LIBRARIES.__contains__, special=True).effect({"cache"})
+    assert effect("k == cache") == set() and effect_with_special("k == cache") == {WRITE, LEAK}
+    assert effect_with_special("x = table[cache]") == {WRITE, LEAK}
+    assert effect_with_special("print(len(cache))") == set()   # builtins that return their own type's values
+
+
 def test_a_function_handed_a_value_is_read_from_its_parameters():
     assert effect("def keep(v):\n    KEPT.append(v)", None) == {WRITE, LEAK}
     assert effect("def show(v):\n    print(len(v))", None) == set()

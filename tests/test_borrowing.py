@@ -270,6 +270,9 @@ ALIASED = {  # what an answer reads, changed through an alias the reader never n
                                   "g = fill()\nnext(g)\ng.send(CACHE)\n"),
     "a parameter's default": "CACHE = {}\nfill = lambda d=CACHE: d.update(f=np.convolve)\nfill()\n",
     "a function of the notebook named like a builtin": "CACHE = {}\n\ndef print(d):\n    d['f'] = np.convolve\n\nprint(CACHE)\n",
+    "a special method that keeps what it is compared with": (
+        "CACHE = {}\n\nclass Keep:\n    def __eq__(self, other):\n        self.kept = other\n        return True\n\n"
+        "k = Keep()\nk == CACHE\nk.kept['f'] = np.convolve\n"),
     "a closure returned with its state": ("def make():\n    c = {}\n    return (lambda x, w, *a: c['f'](x, w[::-1], 'valid')), c\n\n"
                                           "CACHE = {'f': None}\nconv1d, state = make()\nstate['f'] = np.convolve\n"),
 }

@@ -31,8 +31,7 @@ MUTATORS = ("operator", "functools.reduce", "functools.partial", "itertools.star
 _CONTAINER_OPS = (ast.Add, ast.Mult, ast.BitOr)   # list + list, list * n, dict | dict: new containers, same items
 _HOLDERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.IfExp, ast.BoolOp, ast.keyword, ast.Await,
             ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
-_USED_UP = (ast.Compare, ast.UnaryOp, ast.If, ast.While, ast.Assert, ast.Expr, ast.JoinedStr, ast.FormattedValue,
-            ast.Slice)
+_OPERANDS = (ast.Compare, ast.UnaryOp, ast.If, ast.While, ast.Assert, ast.JoinedStr, ast.FormattedValue, ast.Slice)
 # Library calls that return something new, never what they are handed: new tensors, and torch's layers that
 # keep numbers only (``nn.Transformer(custom_encoder=m)`` keeps ``m``, ``nn.Sequential`` its modules,
 # ``nn.CrossEntropyLoss(weight=t)`` the tensor ``t``).
@@ -51,10 +50,11 @@ WRITE, LEAK = "write", "leak"
 class Flow:
     """What one statement (``stmt``) may do with the values it uses. ``library(name)``: the module path a global
     name is bound to when only imports bind it, else None; ``bound(name)``: whether the notebook binds it at all
-    (a function of its own named ``print`` is no builtin)."""
+    (a function of its own named ``print`` is no builtin); ``special``: whether the notebook's classes define special
+    methods (``__eq__``, ``__add__``, ``__getitem__``), which then get what is compared, computed with or looked up."""
 
-    def __init__(self, stmt, library, bound):
-        self.stmt, self.library, self.bound = stmt, library, bound
+    def __init__(self, stmt, library, bound, special=False):
+        self.stmt, self.library, self.bound, self.special = stmt, library, bound, special
         self.all = nodes(stmt)
         self.parents = {}
         for sub in self.all:
@@ -105,21 +105,23 @@ class Flow:
         local names it is bound to on the way."""
         while True:
             parent, field = self.parents.get(id(expr), (None, None))
-            if parent is None or isinstance(parent, _USED_UP):
+            if parent is None or isinstance(parent, ast.Expr):
                 return set()
+            if isinstance(parent, _OPERANDS):
+                return self._operand(found)
             if isinstance(parent, (ast.Attribute, ast.Subscript)):
                 if field == "slice":   # a key: looked up, or kept in the object stored into (``d[obj] = 1``)
                     if not isinstance(parent.ctx, ast.Load):
                         found.add(LEAK)
-                    return set()
+                    return self._operand(found)
                 if not isinstance(parent.ctx, ast.Load):
                     found.add(WRITE)   # ``cache[k] = v``, ``del cache.f``
                     return set()
             elif isinstance(parent, ast.BinOp):
                 if not isinstance(parent.op, _CONTAINER_OPS):
-                    return set()
+                    return self._operand(found)
             elif isinstance(parent, ast.IfExp) and field == "test":
-                return set()
+                return self._operand(found)
             elif isinstance(parent, ast.Call):
                 if field == "func" and not isinstance(expr, ast.Name):
                     found.add(WRITE)   # a method of it (what it returns may be a part of it: followed on)
@@ -153,6 +155,13 @@ class Flow:
                 found.add(LEAK)   # returned, yielded, raised, a decorator: handed on
                 return set()
             expr = parent
+
+    def _operand(self, found):
+        """A value compared, computed with, tested or used as a key: used up, unless the notebook's own special
+        methods get it (``k == cache`` calls ``K.__eq__``, which may keep it)."""
+        if self.special:
+            found.update((WRITE, LEAK))
+        return set()
 
     def _bound(self, targets, found):
         """The local names a value is bound to; a LEAK when it goes to a global name or into an object."""

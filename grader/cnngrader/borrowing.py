@@ -325,6 +325,7 @@ class Program:
         self.mentioners = {}      # global name -> the statements and functions that use it (any of them may
         #                           change it through an alias the reader does not follow: ``[cache][0][k] = f``)
         self.top = []             # (node, statement): code outside functions, decorators, defaults, class bodies
+        self.special = False      # whether its classes define special methods other than __init__, __repr__, __str__
         for source, trusted in cells:
             tree = parse(source)
             for stmt in tree.body if tree else []:
@@ -393,6 +394,9 @@ class Program:
             self.top.append((now, stmt))
             return
         self.top.append((node, stmt))   # a class body runs when it is defined
+        if isinstance(stmt, ast.ClassDef):
+            self.special |= any(isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and _dunder(sub.name)
+                                and sub.name not in ("__init__", "__repr__", "__str__") for sub in nodes(stmt))
         if not isinstance(stmt, ast.ClassDef) and _module_attribute_stores(stmt, self.bindings):
             self.patches.append(node)   # a patched library runs it for every item (the probe uses libraries too)
 
@@ -409,7 +413,7 @@ class Program:
 
     def _flow(self, node):
         if not hasattr(node, "flow"):
-            node.flow = aliases.Flow(node.stmt, self._library, self.bindings.__contains__)
+            node.flow = aliases.Flow(node.stmt, self._library, self.bindings.__contains__, self.special)
         return node.flow
 
     def _handed_on(self, node):
