@@ -163,6 +163,9 @@ def graded(root, tmp_path_factory):
     text = nbformat.writes(_with_cell(correct, "x = 1", first + 1)).replace('"metadata": {}', '"metadata": @@', 1)
     (subs / "m_deep_json.ipynb").write_text(text.replace("@@", '{"a": ' * 100_000 + "1" + "}" * 100_000))
     (subs / "m_bad_shape.ipynb").write_text(text.replace("@@", "[]"))
+    # code whose syntax trees would take the grader's memory (some 200 bytes per character): 100 MB of it
+    # would have ended the whole run; it is refused from its size, never parsed
+    nbformat.write(_with_cell(correct, "x = [" + "1, " * 400_000 + "]", first + 1), subs / "m_huge_code.ipynb")
     os.environ["CNNGRADER_REDTEAM_CANARY"] = CANARY  # the instructor's environment
     try:
         rows = autograde("ps1", subs, tmp / "out", course_dir=course.root, solutions=root / "solutions",
@@ -241,6 +244,7 @@ def test_files_no_editor_writes_stop_only_their_student(graded):
     assert "ran" in outputs(tmp, "h_surrogate")
     assert rows["m_deep_json"].status == "invalid" and "nested too deeply" in rows["m_deep_json"].reason
     assert rows["m_bad_shape"].status == "invalid" and "metadata is not shaped" in rows["m_bad_shape"].reason
+    assert rows["m_huge_code"].status == "invalid" and "MB of code, over the 1 MB" in rows["m_huge_code"].reason
     assert "printed \ufffd" in outputs(tmp, "m_lone_surrogate")  # what no UTF-8 file can hold, mended
     written = {r["student"]: r for r in csv.DictReader(open(tmp / "out" / "grades.csv", encoding="utf-8"))}
     assert "returned \ufffd" in written["m_lone_surrogate"]["reason"]

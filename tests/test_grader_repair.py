@@ -113,6 +113,9 @@ def test_borrowing_the_lectures_reference_code_is_flagged(release, correct):
     (b'{"cells": [{"cell_type": "code", "source": ["x = ", 1]}]}', "cell 1: its source is not text"),
     (b'{"cells": [], "metadata": ' + b'{"a": ' * 100_000 + b'1' + b'}' * 100_000 + b'}', "JSON nested too deeply"),
     (b'{"cells": [], "metadata": ' + b'{"a": ' * 600 + b'1' + b'}' * 600 + b'}', "metadata nested too deeply"),
+    # code the grader would read takes some 200 times its size in memory: 1.1 MB of it is refused, not parsed
+    (b'{"cells": [' + b','.join([b'{"cell_type": "code", "source": "x = [' + b'1, ' * 60_000 + b']"}'] * 6) + b']}',
+     r"1\.0 MB of code, over the 1 MB the grader reads"),
 ])
 def test_invalid_files_get_a_reason(tmp_path, content, reason):
     path = tmp_path / "ps1.ipynb"

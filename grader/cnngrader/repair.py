@@ -21,6 +21,7 @@ from cnngrader import borrowing, protocol, submissions
 from cnngrader.cellcode import TOO_DEEP
 
 GRADED_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
+MAX_CODE = 2**20   # characters of code a notebook may have (the answer keys have under 30 kB)
 
 
 class InvalidNotebook(ValueError):
@@ -59,6 +60,7 @@ def load(path):
         raise InvalidNotebook(f"notebook format {data['nbformat']} is not supported (expected 4)")
     data.setdefault("nbformat_minor", 4)
     data.setdefault("metadata", {})
+    code = 0
     for index, cell in enumerate(data["cells"], 1):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise InvalidNotebook("a cell is not a code, markdown or raw cell")
@@ -68,6 +70,11 @@ def load(path):
         if cell["cell_type"] == "code":
             cell.setdefault("outputs", [])
             cell.setdefault("execution_count", None)
+            code += len(cell["source"])
+    if code > MAX_CODE:   # the grader reads all code: its syntax trees take some 200 times the text's memory
+        raise InvalidNotebook(f"{code / 2**20:.1f} MB of code, over the {MAX_CODE / 2**20:.0f} MB the grader reads (a "
+                              "problem set's answers are a few kB): data pasted into code cells? Load it from a file "
+                              "or cut it, and submit again")
     mended = protocol.mend_surrogates(data) if protocol.SURROGATE_ESCAPE.search(raw) else 0
     flags = [f"repaired: {mended} character(s) that are not valid Unicode (lone surrogates) replaced by "
              "U+FFFD"] if mended else []
