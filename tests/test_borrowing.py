@@ -331,6 +331,18 @@ def test_honest_variants_are_not_flagged():
     assert borrowed(reasons("ps1", {"conv1d": kernel})) == {}
 
 
+def test_a_formula_item_may_read_a_table_that_a_network_is_built_from():
+    # the item reads a global list; a check beside it builds layers from its rows, keeps them in other
+    # variables and runs them: none of that can change the list
+    shapes = _solution_cell("ps3", "feature_shapes").replace(
+        "def feature_shapes(input_shape, layers):", "PADS = [0, 1]\n\ndef feature_shapes(input_shape, layers):").replace(
+        "padding = 0", "padding = PADS[0]")
+    check = ("convs, results = [], {}\nfor i, pad in enumerate(PADS):\n    convs.append(nn.Conv2d(3, 3, 3, 1, pad))\n"
+             "net = nn.Sequential(*convs)\nnet.eval()\nresults['pads'] = PADS\nresults['net'] = net\n"
+             "print(net(torch.zeros(1, 3, 8, 8)).shape, results)\n")
+    assert borrowed(reasons("ps3", {"feature_shapes": shapes}, extra=check)) == {}
+
+
 def test_plotting_while_training_is_not_borrowing():
     compare = _solution_cell("ps2", "compare") + ("\nfig, ax = plt.subplots()\nfor losses in (cnn_losses, fc_losses):\n"
                                                   "    lines = ax.plot(losses)\ncnn = cnn if lines else None\n")

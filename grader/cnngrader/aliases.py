@@ -29,8 +29,9 @@ MUTATORS = ("operator", "functools.reduce", "functools.partial", "itertools.star
             "numpy.fill_diagonal", "numpy.ndarray", "numpy.lib.stride_tricks", "numpy.vectorize",
             "numpy.frompyfunc", "numpy.apply_along_axis", "numpy.apply_over_axes", "numpy.piecewise")
 _CONTAINER_OPS = (ast.Add, ast.Mult, ast.BitOr)   # list + list, list * n, dict | dict: new containers, same items
-_HOLDERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.IfExp, ast.BoolOp, ast.keyword, ast.Await,
-            ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_HOLDERS = (ast.Starred, ast.IfExp, ast.BoolOp, ast.keyword, ast.Await)   # what they give is (a part of) the value
+_DEEPEST = 3   # containers of containers of containers: as deep as the reader tells them apart
 _OPERANDS = (ast.Compare, ast.UnaryOp, ast.If, ast.While, ast.Assert, ast.JoinedStr, ast.FormattedValue, ast.Slice)
 # Library calls that return something new, never what they are handed: new tensors, and torch's layers that
 # keep numbers only (``nn.Transformer(custom_encoder=m)`` keeps ``m``, ``nn.Sequential`` its modules,
@@ -45,6 +46,9 @@ NEW_VALUES = ("torch.tensor", "torch.zeros", "torch.ones", "torch.full", "torch.
               "torch.linspace", "torch.rand", "torch.randn", "torch.randint", "torch.randperm",
               *(f"torch.nn.{layer}" for layer in _LAYERS))
 WRITE, LEAK = "write", "leak"
+# Where a value handed on goes (``Flow.leaks``): ("into", name) a global name bound to it or an object stored into;
+# OUT the statement's callers (returned, yielded, raised, a default, a decorator); CODE code that may keep it anywhere.
+OUT, CODE = "out", "code"
 
 
 class Flow:
@@ -69,113 +73,155 @@ class Flow:
                 self.names.setdefault(n.id, []).append(n)
         self.stored = {n.id for n in self.all if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
         self.declared = {name for n in self.all if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
-        self.known = {}   # names -> effect (every item's walk asks again)
+        self.known = {}   # names -> what happens to them (every item's walk asks again)
 
-    def effect(self, names):
+    def effect(self, names, depth=0):
         """The part of ``{WRITE, LEAK}`` that applies to the values of ``names`` (None: a function's parameters; a
-        class handed a value may do anything with it)."""
-        key = frozenset(names) if names is not None else None
+        class handed a value may do anything with it). ``depth``: 0 when the names hold the value itself (or a
+        part of it), 1 when they hold a container of it (``box = [cache]``), and so on."""
+        found = self._found(names, depth)
+        return {WRITE} & found | ({LEAK} if found - {WRITE} else set())
+
+    def leaks(self, names, depth=0):
+        """Where the values of ``names`` are handed on: ``("into", name, depth)``, ``OUT``, ``CODE``."""
+        return self._found(names, depth) - {WRITE}
+
+    def _found(self, names, depth):
+        key = (frozenset(names) if names is not None else None, depth)
         if key not in self.known:
-            self.known[key] = self._effect(names)
+            self.known[key] = frozenset(self._effect(names, depth))
         return self.known[key]
 
-    def _effect(self, names):
+    def _effect(self, names, depth):
         if names is None:
             if not self.function:
-                return {WRITE, LEAK}
+                return {WRITE, CODE}
             args = self.stmt.args
             names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg] if a}
-        tainted, found = set(names), set()   # the names that hold (a part of) the value
-        if tainted & self.names.keys():   # what is raised where it is used may be it: ``except E as e``
-            tainted |= {n.name for n in self.all if isinstance(n, ast.ExceptHandler) and n.name}
-        todo = list(tainted)
+        tainted, found = dict.fromkeys(names, depth), set()   # name -> how deep in it the value is, at least
+        if tainted.keys() & self.names.keys():   # what is raised where it is used may be it: ``except E as e``
+            tainted.update({n.name: 0 for n in self.all if isinstance(n, ast.ExceptHandler) and n.name})
+        todo, done = list(tainted), {}
         while todo:
-            for use in self.names.get(todo.pop(), ()):
+            name = todo.pop()
+            for use in self.names.get(name, ()):
+                if done.get(id(use), _DEEPEST + 1) <= tainted[name]:
+                    continue
+                done[id(use)] = level = tainted[name]
                 if isinstance(use.ctx, ast.Load):
-                    more = self._follow(use, found) - tainted
-                    tainted |= more
-                    todo += more
-                elif isinstance(self.parents.get(id(use), (None,))[0], ast.AugAssign):
+                    for bound, deep in self._follow(use, found, level).items():
+                        if deep < tainted.get(bound, _DEEPEST + 1):
+                            tainted[bound] = deep
+                            todo.append(bound)
+                elif isinstance(self.parents.get(id(use), (None,))[0], ast.AugAssign) and level == 0:
                     found.add(WRITE)   # ``d += [f]`` extends the list in place
         return found
 
     # ---------------------------------------------------------------- one value's way up the tree
-    def _follow(self, expr, found):
-        """Climb from a use of the value to where it ends; record what it does there in ``found``; return the
-        local names it is bound to on the way."""
+    def _follow(self, expr, found, depth):
+        """Climb from a use of the value, ``depth`` containers deep, to where it ends; record what happens to it
+        in ``found``; return the local names it is bound to on the way ({name: depth})."""
         while True:
             parent, field = self.parents.get(id(expr), (None, None))
             if parent is None or isinstance(parent, ast.Expr):
-                return set()
+                return {}
             if isinstance(parent, _OPERANDS):
                 return self._operand(found)
             if isinstance(parent, (ast.Attribute, ast.Subscript)):
                 if field == "slice":   # a key: looked up, or kept in the object stored into (``d[obj] = 1``)
-                    if not isinstance(parent.ctx, ast.Load):
-                        found.add(LEAK)
-                    return self._operand(found)
+                    kept = self._store(parent.value, found, depth) if not isinstance(parent.ctx, ast.Load) else {}
+                    return {**self._operand(found), **kept}
                 if not isinstance(parent.ctx, ast.Load):
-                    found.add(WRITE)   # ``cache[k] = v``, ``del cache.f``
-                    return set()
+                    if depth == 0:
+                        found.add(WRITE)   # ``cache[k] = v``, ``del cache.f`` (not ``box[0] = v``: only the box)
+                    return {}
+                depth = max(depth - 1, 0)   # a part of it, or what the container holds
             elif isinstance(parent, ast.BinOp):
                 if not isinstance(parent.op, _CONTAINER_OPS):
                     return self._operand(found)
             elif isinstance(parent, ast.IfExp) and field == "test":
                 return self._operand(found)
-            elif isinstance(parent, ast.Call):
+            elif isinstance(parent, ast.Call):   # what a call returns may be the value or any part of it
                 if field == "func" and not isinstance(expr, ast.Name):
-                    found.add(WRITE)   # a method of it (what it returns may be a part of it: followed on)
+                    if depth == 0:
+                        found.add(WRITE)   # a method of it
                 elif field == "func":
-                    pass            # calling it: what it returns may be it (``get()[k] = v``)
+                    pass            # calling it (``get()[k] = v``)
                 elif self._library_path(parent.func) and not self._changes(parent.func):
                     if self._library_path(parent.func) in NEW_VALUES:
-                        return set()   # something new
-                    # else what it returns may be it, or hold it: followed on
+                        return {}   # something new
                 elif not self._builtin(parent.func, HOLDING):
-                    if not self._builtin(parent.func, FRESH):
-                        found.update((WRITE, LEAK))   # handed to code that may change it or keep it
-                    return set()
+                    if self._builtin(parent.func, FRESH):
+                        return {}
+                    found.update((WRITE, CODE))   # handed to code that may change it or keep it, in what it
+                    return (self._store(parent.func.value, found, depth + 1)   # is a method of
+                            if isinstance(parent.func, ast.Attribute) else {})
+                depth = 0   # (``random.choice([cache])``, ``next(iter(box))``, ``box.pop()``)
             elif isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                return self._bound(parent.targets if isinstance(parent, ast.Assign) else [parent.target], found)
+                return self._bound(parent.targets if isinstance(parent, ast.Assign) else [parent.target], found, depth)
             elif isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)):
                 if field != "iter":
-                    return set()
+                    return {}
                 if isinstance(parent, ast.comprehension):   # its variables live in the comprehension
-                    return {n.id for n in nodes(parent.target) if isinstance(n, ast.Name)}
-                return self._bound([parent.target], found)
+                    return {n.id: max(depth - 1, 0) for n in nodes(parent.target) if isinstance(n, ast.Name)}
+                return self._bound([parent.target], found, max(depth - 1, 0))   # its items
             elif isinstance(parent, ast.withitem):   # its ``__enter__`` and ``__exit__`` run
-                found.add(WRITE)
-                return self._bound([parent.optional_vars], found) if parent.optional_vars else set()
+                if depth == 0:
+                    found.add(WRITE)
+                return self._bound([parent.optional_vars], found, depth) if parent.optional_vars else {}
             elif isinstance(parent, ast.NamedExpr):   # bound to its target, and still the value
-                return self._bound([parent.target], found) | self._follow(parent, found)
+                return {**self._follow(parent, found, depth), **self._bound([parent.target], found, depth)}
+            elif isinstance(parent, ast.Match):   # bound to the names its patterns capture
+                captured = [sub.name if isinstance(sub, (ast.MatchAs, ast.MatchStar)) else sub.rest
+                            for case in parent.cases for sub in nodes(case.pattern)
+                            if isinstance(sub, (ast.MatchAs, ast.MatchStar, ast.MatchMapping))]
+                return {name: 0 for capture in captured if capture for name in self._name(capture, found, 0)}
             elif isinstance(parent, ast.arguments):   # a default: kept by the function, and its parameters' value
-                found.add(LEAK)
-                return {a.arg for a in parent.posonlyargs + parent.args + parent.kwonlyargs}
+                found.add(OUT)
+                return {a.arg: depth for a in parent.posonlyargs + parent.args + parent.kwonlyargs}
+            elif isinstance(parent, _CONTAINERS):
+                depth = min(depth + 1, _DEEPEST)   # an item of a new container
             elif not isinstance(parent, _HOLDERS):
-                found.add(LEAK)   # returned, yielded, raised, a decorator: handed on
-                return set()
+                found.add(OUT)   # returned, yielded, raised, a decorator: handed on
+                return {}
             expr = parent
 
     def _operand(self, found):
         """A value compared, computed with, tested or used as a key: used up, unless the notebook's own special
         methods get it (``k == cache`` calls ``K.__eq__``, which may keep it)."""
         if self.special:
-            found.update((WRITE, LEAK))
-        return set()
+            found.update((WRITE, CODE))
+        return {}
 
-    def _bound(self, targets, found):
-        """The local names a value is bound to; a LEAK when it goes to a global name or into an object."""
-        names = set()
+    def _bound(self, targets, found, depth):
+        """The names a value is bound to, or that hold the objects it is stored into ({name: depth}); where
+        else it goes (a global name, an object no name holds) is recorded in ``found``."""
+        names = {}
         for target in targets:
-            for sub in nodes(target):
-                if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
-                    if self.function and sub.id not in self.declared:
-                        names.add(sub.id)
-                    else:
-                        found.add(LEAK)
-                elif isinstance(sub, (ast.Attribute, ast.Subscript)) and not isinstance(sub.ctx, ast.Load):
-                    found.add(LEAK)   # stored in another object (whatever uses that object is followed)
+            if isinstance(target, ast.Name):
+                names.update(dict.fromkeys(self._name(target.id, found, depth), depth))
+            elif isinstance(target, (ast.Attribute, ast.Subscript)):
+                names.update(self._store(target.value, found, depth + 1))
+            elif isinstance(target, ast.Starred):   # ``*rest, = box``: a new list of its items
+                names.update(self._bound([target.value], found, depth))
+            elif isinstance(target, (ast.Tuple, ast.List)):   # ``a, b = box``: its items
+                names.update(self._bound(target.elts, found, max(depth - 1, 0)))
         return names
+
+    def _store(self, obj, found, depth):
+        """A value kept in the object ``obj`` (stored into it, or handed to one of its methods), ``depth`` deep."""
+        base = root(obj)
+        if isinstance(base, ast.Name):
+            return dict.fromkeys(self._name(base.id, found, depth), depth)
+        found.add(CODE)
+        return {}
+
+    def _name(self, name, found, depth):
+        """A value bound to ``name``, ``depth`` deep: followed on within the statement if it is a local (or bound
+        by it at top level); a global name is also where it goes."""
+        if not (self.function and name not in self.declared):
+            found.add(("into", name, depth))
+        return {name}
 
     # ---------------------------------------------------------------- what a callee is
     def _library_path(self, expr):

@@ -206,10 +206,6 @@ class _Reader(ast.NodeVisitor):
         else:
             self.visit(base)
 
-    def visit_Assign(self, stmt):
-        self._write(stmt.value)   # an alias: what changes it changes the original
-        self.generic_visit(stmt)
-
     def visit_Call(self, call):
         fn = call.func
         if isinstance(fn, ast.Name) and fn.id in LOOKS and not self._local(fn.id):
@@ -416,14 +412,22 @@ class Program:
             node.flow = aliases.Flow(node.stmt, self._library, self.bindings.__contains__, self.special)
         return node.flow
 
-    def _handed_on(self, node):
-        """Walk entries for where ``node`` may hand a value on: whatever uses a name it binds or an object it
-        stores into (``d = [cache]``, ``x.d = cache``, ``def get(): return cache``), and the functions and
-        classes of the notebook it calls, directly or as methods of what it uses (``g = gen(); g.send(cache)``)."""
-        names = [n for n in node.binds | node.writes if self._library(n) is None]
-        return ([("mention", m, n) for n in names for m in self.mentioners.get(n, ()) if m is not node]
-                + [entry for n in names for entry in self.writers.get(n, ())]
-                + [("mention", c, None) for c in self._code_behind(node) if c is not node])
+    def _handed_on(self, node, targets):
+        """Walk entries for where ``node`` hands a value on (``aliases.Flow.leaks``): whatever uses the names it
+        binds it to or the objects it stores it in (``d = [cache]``, ``x.d = cache``), the callers of what returns
+        it (``def get(): return cache``); handed to code, whatever the statement names and the functions and
+        classes of the notebook behind it (``g = gen(); g.send(cache)``)."""
+        into = {(t[1], t[2]) for t in targets if isinstance(t, tuple)}   # (name, depth)
+        if aliases.OUT in targets or aliases.CODE in targets:
+            into |= {(n, 0) for n in node.binds}
+        if aliases.CODE in targets:
+            into |= {(n, 0) for n in node.writes | {n for n, _ in node.refs} | {n for _, n, _ in node.looks}}
+        into = [(n, depth) for n, depth in into if self._library(n) is None]
+        return ([("mention", m, (n, depth)) for n, depth in into for m in self.mentioners.get(n, ()) if m is not node]
+                + [entry for n, depth in into if depth == 0 for entry in self.writers.get(n, ())]   # (a holder's
+                #   writers: what reaches its items through it is read by the mentions above)
+                + [("mention", c, None) for c in (self._code_behind(node) if aliases.CODE in targets else ())
+                   if c is not node])
 
     def _code_behind(self, node):
         """The functions and classes of the notebook that ``node`` names, or that the variables it names were
@@ -451,14 +455,14 @@ class Program:
                 seen.add((id(what), kind, attrs))
                 if kind == "writer":   # it may change a variable through an alias it binds (``d = cache``)
                     todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
-                elif kind == "mention":   # it uses the variable ``attrs`` (None: it is handed its value)
-                    effect = self._flow(what).effect(None if attrs is None else {attrs})
-                    if aliases.LEAK in effect and (id(what), "handed") not in seen:   # the same for every value
-                        seen.add((id(what), "handed"))
-                        if not hasattr(what, "handed"):
-                            what.handed = self._handed_on(what)
-                        todo += what.handed
-                    if aliases.WRITE not in effect:
+                elif kind == "mention":   # it uses the variable ``attrs`` = (name, how many containers deep the
+                    flow, (name, depth) = self._flow(what), attrs or (None, 0)   # value is in it); None: it is
+                    names = None if name is None else {name}                      # handed the value
+                    targets = flow.leaks(names, depth)
+                    if targets and (id(what), targets) not in seen:   # the same for every value handed on alike
+                        seen.add((id(what), targets))
+                        todo += self._handed_on(what, targets)
+                    if aliases.WRITE not in flow.effect(names, depth):
                         continue
                 paths += what.paths
                 dynamic += what.dynamic
@@ -470,8 +474,8 @@ class Program:
             if writers and (values is None or any(kind == "node" for kind, _ in values)):   # a variable:
                 todo += self.writers.get(what, [])   # what changes it comes along
                 if aliases_too and values and _mutable(values, attrs):   # and whatever uses it, or what was bound
-                    todo += [("mention", m, name) for kind, value in values if kind == "node"   # with it, through
-                             for name in value.binds for m in self.mentioners.get(name, ())]   # aliases
+                    todo += [("mention", m, (name, 0)) for kind, value in values if kind == "node"   # with it,
+                             for name in value.binds for m in self.mentioners.get(name, ())]   # through aliases
             if values is None:
                 paths += [".".join([m, what] + attrs) for m in self.stars if _has(m, what)]
                 continue
