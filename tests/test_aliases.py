@@ -42,6 +42,22 @@ def test_where_the_value_goes(source, expected):
     assert effect(source) == expected
 
 
+def flow(source):
+    return Flow(ast.parse(source).body[0], LIBRARIES.get, LIBRARIES.__contains__)
+
+
+def test_a_container_of_the_value_is_followed_one_level_deep():
+    assert flow("box = [cache]").leaks({"cache"}) == {("into", "box", 1)}
+    assert flow("a, b = cache, 1").leaks({"cache"}) == {("into", "a", 0), ("into", "b", 0)}   # unpacked
+    assert flow("results['pads'] = cache").leaks({"cache"}) == {("into", "results", 1)}
+    # a box that holds the value: changing the box is not changing the value, changing what it holds is
+    assert flow("box.append(1)").effect({"box"}, depth=1) == set()
+    assert flow("box[0] = None").effect({"box"}, depth=1) == set()
+    assert flow("box[0]['f'] = 1").effect({"box"}, depth=1) == {WRITE}
+    assert flow("next(iter(box))['f'] = 1").effect({"box"}, depth=1) == {WRITE}   # a call may return the value
+    assert flow("for d in box:\n    d['f'] = 1").effect({"box"}, depth=1) == {WRITE, LEAK}
+
+
 def test_np_sum_result_bound_to_a_global_is_followed():
     # numpy may return what it is handed (np.asarray): the result is followed like the value itself
     assert effect("total = np.asarray(cache)") == {LEAK}

@@ -135,6 +135,12 @@ class Flow:
                     if depth == 0:
                         found.add(WRITE)   # ``cache[k] = v``, ``del cache.f`` (not ``box[0] = v``: only the box)
                     return {}
+                call, role = self.parents.get(id(parent), (None, None))
+                if isinstance(parent, ast.Attribute) and isinstance(call, ast.Call) and role == "func":
+                    if depth == 0:   # a method of it (not ``box.append(x)``: only the box)
+                        found.add(WRITE)
+                    expr, depth = call, 0   # what it returns may be the value
+                    continue
                 depth = max(depth - 1, 0)   # a part of it, or what the container holds
             elif isinstance(parent, ast.BinOp):
                 if not isinstance(parent.op, _CONTAINER_OPS):
