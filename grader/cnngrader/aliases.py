@@ -9,7 +9,9 @@ whether it hands it on (bound to another name, stored in another object, returne
 keep it). Both err on the side of yes, but for one rule: a call of ``NEW_VALUES`` (``nn.Conv1d(1, 8, k)``,
 ``torch.zeros(n)``) returns something new, not what it is handed; any other library call may hand it back
 (``typing.cast``, ``copy.copy``, ``np.asarray``, ``nn.Sequential``), and what it returns is followed as the
-value itself.
+value itself. A value is followed with how many containers deep it sits (``box = [cache]``: one): storing
+into the box or calling its methods changes the box, not the value; taking an item out, iterating or
+unpacking it, or calling anything (which may return the value) brings it back to the surface.
 """
 
 import ast
