@@ -48,8 +48,9 @@ NEW_VALUES = ("torch.tensor", "torch.zeros", "torch.ones", "torch.full", "torch.
               "torch.linspace", "torch.rand", "torch.randn", "torch.randint", "torch.randperm",
               *(f"torch.nn.{layer}" for layer in _LAYERS))
 WRITE, LEAK = "write", "leak"
-# Where a value handed on goes (``Flow.leaks``): ("into", name) a global name bound to it or an object stored into;
-# OUT the statement's callers (returned, yielded, raised, a default, a decorator); CODE code that may keep it anywhere.
+# Where a value handed on goes (``Flow.leaks``): ("into", name, depth) a global name bound to it or an object it is
+# stored into; OUT the statement's callers (returned, yielded, raised, a default, a decorator); CODE code that may
+# keep it anywhere.
 OUT, CODE = "out", "code"
 
 
