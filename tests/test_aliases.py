@@ -11,8 +11,12 @@ from cnngrader.aliases import LEAK, WRITE, Flow
 LIBRARIES = {"np": "numpy", "nn": "torch.nn", "torch": "torch", "typing": "typing", "operator": "operator"}
 
 
+def flow(source, special=False):
+    return Flow(ast.parse(source).body[0], LIBRARIES.get, LIBRARIES.__contains__, special)
+
+
 def effect(source, names=frozenset({"cache"})):
-    return Flow(ast.parse(source).body[0], LIBRARIES.get, lambda name: name in LIBRARIES or name == "helper").effect(names)
+    return flow(source).effect(names)
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -42,10 +46,6 @@ def test_where_the_value_goes(source, expected):
     assert effect(source) == expected
 
 
-def flow(source):
-    return Flow(ast.parse(source).body[0], LIBRARIES.get, LIBRARIES.__contains__)
-
-
 def test_a_container_of_the_value_is_followed_one_level_deep():
     assert flow("box = [cache]").leaks({"cache"}) == {("into", "box", 1)}
     assert flow("a, b = cache, 1").leaks({"cache"}) == {("into", "a", 0), ("into", "b", 0)}   # unpacked
@@ -66,7 +66,7 @@ def test_np_sum_result_bound_to_a_global_is_followed():
 
 def test_special_methods_of_the_notebook_get_what_is_compared_or_looked_up():
     def effect_with_special(source):
-        return Flow(ast.parse(source).body[0], LIBRARIES.get, LIBRARIES.__contains__, special=True).effect({"cache"})
+        return flow(source, special=True).effect({"cache"})
     assert effect("k == cache") == set() and effect_with_special("k == cache") == {WRITE, LEAK}
     assert effect_with_special("x = table[cache]") == {WRITE, LEAK}
     assert effect_with_special("print(len(cache))") == set()   # builtins that return their own type's values

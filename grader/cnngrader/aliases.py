@@ -132,8 +132,8 @@ class Flow:
                 return self._operand(found)
             if isinstance(parent, (ast.Attribute, ast.Subscript)):
                 if field == "slice":   # a key: looked up, or kept in the object stored into (``d[obj] = 1``)
-                    kept = self._store(parent.value, found, depth) if not isinstance(parent.ctx, ast.Load) else {}
-                    return {**self._operand(found), **kept}
+                    self._operand(found)
+                    return self._store(parent.value, found, depth) if not isinstance(parent.ctx, ast.Load) else {}
                 if not isinstance(parent.ctx, ast.Load):
                     if depth == 0:
                         found.add(WRITE)   # ``cache[k] = v``, ``del cache.f`` (not ``box[0] = v``: only the box)
@@ -151,13 +151,12 @@ class Flow:
             elif isinstance(parent, ast.IfExp) and field == "test":
                 return self._operand(found)
             elif isinstance(parent, ast.Call):   # what a call returns may be the value or any part of it
-                if field == "func" and not isinstance(expr, ast.Name):
-                    if depth == 0:
-                        found.add(WRITE)   # a method of it
-                elif field == "func":
-                    pass            # calling it (``get()[k] = v``)
-                elif self._library_path(parent.func) and not self._changes(parent.func):
-                    if self._library_path(parent.func) in NEW_VALUES:
+                path = self._library_path(parent.func)
+                if field == "func":   # calling it (``get()[k] = v``), or an item of it
+                    if depth == 0 and not isinstance(expr, ast.Name):
+                        found.add(WRITE)
+                elif path and not _under(path, MUTATORS):
+                    if path in NEW_VALUES:
                         return {}   # something new
                 elif not self._builtin(parent.func, HOLDING):
                     if self._builtin(parent.func, FRESH):
@@ -240,11 +239,9 @@ class Flow:
             return ".".join([self.library(base.id)] + attrs)
         return None
 
-    def _changes(self, func):
-        return _under(self._library_path(func), MUTATORS)
-
     def _builtin(self, func, names):
-        return isinstance(func, ast.Name) and func.id in names and func.id not in self.stored and not self.bound(func.id)
+        return (isinstance(func, ast.Name) and func.id in names and func.id not in self.stored
+                and not self.bound(func.id))
 
 
 def chain(expr):

@@ -64,7 +64,7 @@ RUNS_BESIDE = re.compile(r"(threading|_thread|subprocess|multiprocessing|concurr
 # The machinery of imports by name: code that runs with the cells and uses it can bring in anything.
 IMPORTERS = ("importlib", "runpy", "pickle", "marshal", "code", "codeop", "pydoc", "builtins", "types", "inspect",
              "zipimport", "pkgutil", "sys.modules", "sys.path", "sys.meta_path", "sys.path_hooks")
-LOOKS = {"print", "dir", "help", "type", "repr", "str", "len", "id", "isinstance", "issubclass", "hash", "format"}
+LOOKS = aliases.FRESH | {"dir", "help", "type"}   # builtins that only look at what they are handed
 SAFE_DUNDERS = {"__init__", "__name__", "__len__", "__call__", "__repr__", "__str__", "__version__", "__doc__",
                 "__file__", "__qualname__"}
 
@@ -257,9 +257,9 @@ class _Reader(ast.NodeVisitor):
 
 def _constant(stmt):
     """``NAME = <literal>``: numbers, text, None and tuples of them, which nothing can change in place."""
-    targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
-    if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None
-            and all(isinstance(t, ast.Name) for t in targets)):
+    if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or stmt.value is None:
+        return False
+    if not all(isinstance(t, ast.Name) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
         return False
     try:
         value = ast.literal_eval(stmt.value)
@@ -453,7 +453,7 @@ class Program:
                 if (id(what), kind, attrs) in seen or what.trusted:
                     continue
                 seen.add((id(what), kind, attrs))
-                if kind == "writer":   # it may change a variable through an alias it binds (``d = cache``)
+                if kind == "writer":   # it may change a variable through what it binds (``d = c.setdefault(k, {})``)
                     todo += [entry for name in what.binds for entry in self.writers.get(name, ())]
                 elif kind == "mention":   # it uses the variable ``attrs`` = (name, how many containers deep the
                     flow, (name, depth) = self._flow(what), attrs or (None, 0)   # value is in it); None: it is
