@@ -1,11 +1,14 @@
 """``Book.record`` stores a student in one transaction, yet leaves exactly the rows nbgrader's own
-``add_submission`` and ``SaveAutoGrades`` leave: the same scores, reviews and comments per cell."""
+``add_submission`` and ``SaveAutoGrades`` leave: the same scores, reviews and comments per cell; the
+same transaction replaces the student's earlier grade."""
 
+import copy
 import shutil
 
 import nbformat
 import pytest
-from nbgrader.api import MissingEntry
+from nbgrader.api import Comment, Grade, MissingEntry, SubmittedAssignment
+from sqlalchemy.exc import IntegrityError
 from nbgrader.preprocessors import SaveAutoGrades
 
 from cnngrader import demo, report
@@ -76,14 +79,43 @@ def test_record_leaves_the_rows_nbgrader_leaves(solutions, tmp_path):
     assert "task_plot" in grades and "task_plot" in comments
 
 
-def test_a_refused_record_leaves_no_trace(solutions, tmp_path):
+def test_a_new_record_replaces_the_earlier_one_in_its_transaction(solutions, tmp_path):
+    """A re-grade removes nobody's grade before grading them: the new record replaces the old (and only the
+    student's own rows go)."""
     course = CourseFolder(tmp_path / "course", solutions)
     release = course.prepare("mini")
     nb = demo.solved(release, demo.answer_key(course.source("mini")))
     with Book(course, "mini", "mini") as book:
-        sane = book.sanitize("s1", nb)
-        book.gb.update_or_create_student("s1")
-        book.gb.add_submission("mini", "s1")  # left by another process: the insert must fail
+        for student in ("s1", "s2"):
+            sane = book.sanitize(student, copy.deepcopy(nb))
+            assert book.record(student, sane, _outcome(sane, wrong=())).score > 0
+        first = _rows(book.gb, "s1")
+        sane = book.sanitize("s1", copy.deepcopy(nb))
+        again = book.record("s1", sane, _outcome(sane, wrong={"test_square"}))
+        assert again.score < first[2][0]
+        assert _rows(book.gb, "s1") != first and _rows(book.gb, "s1")[2][0] == again.score
+        assert _rows(book.gb, "s2") == first   # a classmate's rows untouched
+        db = book.gb.db
+        assert db.query(SubmittedAssignment).filter_by(student_id="s1").count() == 1
+        assert db.query(Grade).count() == 2 * len(first[0]) and db.query(Comment).count() == 2 * len(first[1])
+
+
+def test_a_refused_record_leaves_no_trace(solutions, tmp_path, monkeypatch):
+    course = CourseFolder(tmp_path / "course", solutions)
+    release = course.prepare("mini")
+    nb = demo.solved(release, demo.answer_key(course.source("mini")))
+    with Book(course, "mini", "mini") as book:
+        sane = book.sanitize("s1", copy.deepcopy(nb))
+        book.record("s1", sane, _outcome(sane, wrong=()))
+        insert = book._insert
+
+        def refused(model, rows):  # the database refuses the last insert of the transaction
+            if model is Comment:
+                raise IntegrityError("INSERT", {}, Exception("refused"))
+            insert(model, rows)
+
+        monkeypatch.setattr(book, "_insert", refused)
+        sane = book.sanitize("s1", copy.deepcopy(nb))
         reason = book.record("s1", sane, _outcome(sane, wrong=()))
         assert reason.startswith("nbgrader failed to record the grade: IntegrityError")
         with pytest.raises(MissingEntry):

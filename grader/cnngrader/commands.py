@@ -1,5 +1,6 @@
 """The grading subcommands of ``cnn-grader``: collect, autograde, feedback, export, demo."""
 
+import signal
 import sys
 import warnings
 
@@ -72,14 +73,22 @@ def _collect(args):
 
 def _autograde(args):
     from cnngrader.autograde import Options, autograde
+    from cnngrader.interruption import STOPPING, Interrupted
+    from cnngrader.report import print_table
     from cnngrader.sandbox import Limits
 
     options = Options(workers=args.workers, dask_scheduler=args.dask_scheduler, seed=args.seed,
                       limits=Limits(timeout=args.timeout, memory_mb=args.memory))
-    from cnngrader.report import print_table
-
-    rows = autograde(args.assignment, args.submissions, args.out, course_dir=args.course_dir,
-                     solutions=args.solutions, db_url=args.db_url, options=options)
+    try:
+        rows = autograde(args.assignment, args.submissions, args.out, course_dir=args.course_dir,
+                         solutions=args.solutions, db_url=args.db_url, options=options)
+    except Interrupted as stop:
+        for signum in STOPPING:  # the run is over: Ctrl-C pressed again changes nothing now
+            signal.signal(signum, signal.SIG_IGN)
+        if stop.rows:
+            print_table(stop.rows)
+        print(f"cnn-grader: {stop}", file=sys.stderr)
+        return 128 + stop.signum  # as a shell reports a command a signal ended
     print_table(rows)
     return 0
 

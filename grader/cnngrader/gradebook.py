@@ -22,6 +22,7 @@ from nbformat.v4.rwbase import strip_transient
 from nbgrader import utils
 from nbgrader.api import (BaseCell, Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment,
                           SubmittedNotebook, new_uuid)
+from sqlalchemy import delete, select
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec)
@@ -126,12 +127,17 @@ class Outcome:
     seed: int
 
 
-def write(nb, path):
+def notebook_text(nb):
     """A notebook as compact JSON, every non-ASCII character escaped (plain ASCII, so a student's stray
     surrogate cannot stop the write; json's C encoder does it in a third of nbformat's indented writer's
     time). Without nbformat's schema check on every write: the grader's notebooks are built by
     ``repair`` from the release, cell ids included, and filled with the sandbox's outputs."""
-    Path(path).write_text(json.dumps(strip_transient(nb), sort_keys=True), encoding="ascii")
+    return json.dumps(strip_transient(nb), sort_keys=True)
+
+
+def _write(text, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="ascii")
 
 
 @dataclass
@@ -304,6 +310,7 @@ class Book:
                 unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
                 comments[gid] = {"auto_comment": "No response." if unchanged and not utils.is_task(cell) else None}
         release, submission, book = self.release.notebook, new_uuid(), new_uuid()
+        self._drop_earlier(student)
         if self.gb.db.get(Student, student) is None:
             self._insert(Student, [{"id": student}])
         self._insert(SubmittedAssignment, [{"id": submission, "assignment_id": release.assignment_id,
@@ -318,13 +325,29 @@ class Book:
         self.gb.db.commit()
         return book
 
+    def _drop_earlier(self, student):
+        """Delete the student's earlier submission of this assignment in the transaction that stores the new
+        one (nbgrader's ``remove_submission`` commits on its own: a stopped run would lose the grade)."""
+        earlier = self.gb.db.execute(select(SubmittedAssignment.id).where(
+            SubmittedAssignment.assignment_id == self.release.notebook.assignment_id,
+            SubmittedAssignment.student_id == student)).scalars().all()
+        if not earlier:
+            return
+        books = self.gb.db.execute(select(SubmittedNotebook.id).where(
+            SubmittedNotebook.assignment_id.in_(earlier))).scalars().all()
+        for column, ids in ((Grade.notebook_id, books), (Comment.notebook_id, books), (SubmittedNotebook.id, books),
+                            (SubmittedAssignment.id, earlier)):
+            self.gb.db.execute(delete(column.class_).where(column.in_(ids)))
+
     def _insert(self, model, rows):
         if rows:
             self.gb.db.execute(model.__table__.insert(), rows)
 
-    def record(self, student, nb, outcome):
-        """Store one student's grades (a ``Recorded``), or the reason nbgrader refused them. ``nb``, the
-        sanitized submission, is filled in place and written as the autograded notebook."""
+    def record(self, student, nb, outcome, submitted=None):
+        """Store one student's grades (a ``Recorded``), or the reason nbgrader refused them: the earlier
+        grade is replaced in the same transaction. ``nb``, the sanitized submission, is filled in place and
+        written as the autograded notebook; ``submitted`` (its text before sanitizing), when given, as the
+        submitted one. An earlier feedback is removed."""
         resources = self._resources(student)
         try:
             replay(nb, outcome)
@@ -338,9 +361,10 @@ class Book:
             cells = {name: (float(score), float(top)) for name, score, top, auto in stored if auto is not None}
             recorded = Recorded(sum(float(score) for _, score, _, _ in stored),
                                 sum(float(top) for _, _, top, _ in stored), cells)
-            folder = self.course.path("autograded", student, self.assignment)
-            folder.mkdir(parents=True, exist_ok=True)
-            write(nb, folder / f"{self.notebook}.ipynb")
+            shutil.rmtree(self.course.path("feedback", student, self.assignment), ignore_errors=True)  # the earlier
+            for step, text in (("submitted", submitted), ("autograded", notebook_text(nb))):
+                if text is not None:
+                    _write(text, self.course.path(step, student, self.assignment) / f"{self.notebook}.ipynb")
         except Exception as err:  # nbgrader refused: no half-stored grade stays
             self.gb.db.rollback()
             self.forget(student)

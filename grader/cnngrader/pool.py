@@ -48,6 +48,7 @@ class Pool:
         # used it (a 2-thread runner was seen deadlocked on a futex); parallelism comes from workers.
         limits.threads = 1
         self.size, self.free = size, queue.Queue()
+        self.closed, self.restarting = False, threading.Lock()  # no worker starts once close() began
         for slot in range(size):
             self.free.put(slot)
         self.first_uid, self.lock = uid_block()
@@ -70,9 +71,12 @@ class Pool:
         return self._run_local(0, task)
 
     def _run_local(self, slot, task):
-        worker = self.workers[slot]
-        if not worker.alive():
-            worker = self.workers[slot] = self._start(slot)
+        with self.restarting:
+            if self.closed:
+                return _crashed("the grading run was stopped before this notebook ran")
+            worker = self.workers[slot]
+            if not worker.alive():
+                worker = self.workers[slot] = self._start(slot)
         try:
             return worker.run(task["cells"], task["probes"], task["plan"], task["limits"])
         except RuntimeError as err:
@@ -83,7 +87,8 @@ class Pool:
         workers can run at a time: when it is a generator, the next submission is prepared (in this
         thread) while the others run."""
         done, running, tasks = queue.Queue(), 0, iter(tasks)
-        with ThreadPoolExecutor(self.size) as local:
+        local = ThreadPoolExecutor(self.size)
+        try:
             while True:
                 for task in itertools.islice(tasks, max(0, self.size + 1 - running)):
                     future = (self.client.submit(execute_remote, task, pure=False) if self.client is not None
@@ -95,6 +100,8 @@ class Pool:
                 student, future = done.get()
                 running -= 1
                 yield student, future.result()
+        finally:  # stopped early (a signal): no waiting here for the running notebooks, close() ends them
+            local.shutdown(wait=False, cancel_futures=True)
 
     def _run_free(self, task):
         slot = self.free.get()
@@ -104,6 +111,8 @@ class Pool:
             self.free.put(slot)
 
     def close(self):
+        with self.restarting:
+            self.closed = True
         for w in self.workers:
             w.close()
         if self.lock is not None:

@@ -13,7 +13,7 @@ class Row:
     assignment: str
     score: float = 0.0
     max_score: float = 0.0
-    status: str = "graded"      # graded, repaired, invalid, timeout, crashed, missing
+    status: str = "graded"      # graded, repaired, invalid, timeout, crashed, missing (pending, interrupted)
     flags: list = field(default_factory=list)
     reason: str = ""
 
