@@ -22,6 +22,8 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from cnngrader import demo
 from cnngrader.interruption import Interrupted, Stop
+from cnngrader.pool import Pool
+from cnngrader.sandbox import Limits, Plan
 from conftest import FULL, PARTIAL, tagged_processes
 
 BIN = Path(sys.executable).parent
@@ -105,6 +107,27 @@ def test_a_stopped_run_keeps_every_earlier_grade(stopped):
 @pytest.mark.xdist_group("grader")
 def test_no_process_of_a_stopped_run_survives(stopped):
     assert tagged_processes(stopped[1]) == []
+
+
+@linux
+@pytest.mark.slow
+@pytest.mark.xdist_group("grader")
+def test_a_worker_restarted_while_the_run_stops_does_not_outlive_it(monkeypatch):
+    pool, started = Pool(1, Limits()), []
+    real = pool._start
+
+    def start_while_stopping(slot):
+        started.append(real(slot))
+        pool.close()   # the main thread stops the run meanwhile
+        return started[-1]
+
+    try:
+        pool.workers[0].close()   # the worker died (a student broke it): the next notebook restarts it
+        monkeypatch.setattr(pool, "_start", start_while_stopping)
+        reply = pool._run_local(0, {"cells": ["1"], "probes": [], "plan": Plan(hide=[]), "limits": Limits()})
+    finally:
+        pool.close()
+    assert reply["status"] == "crashed" and len(started) == 1 and not started[0].alive()
 
 
 def test_a_signal_waits_for_a_held_block_then_stops():

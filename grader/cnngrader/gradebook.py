@@ -22,10 +22,10 @@ from nbformat.v4.rwbase import strip_transient
 from nbgrader import utils
 from nbgrader.api import (BaseCell, Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment,
                           SubmittedNotebook, new_uuid)
-from sqlalchemy import delete, select
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec)
+from sqlalchemy import delete, select
 from traitlets.config import Config
 
 from cnngrader.release import api_for, course_config

@@ -48,7 +48,7 @@ class Pool:
         # used it (a 2-thread runner was seen deadlocked on a futex); parallelism comes from workers.
         limits.threads = 1
         self.size, self.free = size, queue.Queue()
-        self.closed, self.restarting = False, threading.Lock()  # no worker starts once close() began
+        self.closed, self.restarting = False, threading.Lock()  # no worker restarted after close() survives it
         for slot in range(size):
             self.free.put(slot)
         self.first_uid, self.lock = uid_block()
@@ -71,13 +71,15 @@ class Pool:
         return self._run_local(0, task)
 
     def _run_local(self, slot, task):
-        with self.restarting:
-            if self.closed:
-                return _crashed("the grading run was stopped before this notebook ran")
-            worker = self.workers[slot]
-            if not worker.alive():
-                worker = self.workers[slot] = self._start(slot)
-        try:
+        worker = self.workers[slot]
+        if not worker.alive() and not self.closed:
+            worker = self._start(slot)  # outside the lock: the other workers go on meanwhile
+            with self.restarting:
+                if self.closed:  # close() began meanwhile: this one would outlive the run
+                    worker.close()
+                else:
+                    self.workers[slot] = worker
+        try:  # a closed worker answers no more: crashed
             return worker.run(task["cells"], task["probes"], task["plan"], task["limits"])
         except RuntimeError as err:
             return _crashed(str(err))
@@ -117,6 +119,7 @@ class Pool:
             w.close()
         if self.lock is not None:
             os.close(self.lock)
+            self.lock = None
 
 
 _REMOTE = {}
