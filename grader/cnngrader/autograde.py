@@ -33,7 +33,7 @@ from pathlib import Path
 
 from cnngrader import borrowing
 from cnngrader import repair as repairs
-from cnngrader import interruption, report, sandbox, similarity, submissions
+from cnngrader import interruption, report, sandbox, similarity, submissions, writable
 from cnngrader.gradebook import Book, CourseFolder, Outcome, is_test_cell, notebook_text, runs_in_sandbox
 from cnngrader.judge import Judge, KeyFailure
 from cnngrader.pool import Pool
@@ -71,6 +71,8 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
     any, stays in the gradebook) and raises ``Interrupted`` with that report."""
     options = options or Options()
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    writable.check(course_dir, "--course-dir")  # before any worker starts, not at the gradebook's first write
+    writable.check(out, "--out")
     course = CourseFolder(course_dir, solutions, db_url)
     notebook_name = course.notebook(assignment)
     found = submissions.find(directory, notebook_name)

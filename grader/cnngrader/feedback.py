@@ -7,11 +7,14 @@ source beyond the one-line visible check is in the notebook, so there is nothing
 import shutil
 from pathlib import Path
 
+from cnngrader import writable
 from cnngrader.gradebook import CourseFolder
 
 
 def feedback(assignment, out, course_dir="grader/work", solutions="solutions", db_url=None):
     """Write ``out/<student>.html`` for every autograded student; returns the paths."""
+    writable.check(course_dir, "--course-dir")
+    writable.check(out, "--out")
     course = CourseFolder(course_dir, solutions, db_url)
     api = course.api(HTMLExporter={"template_name": "feedback"})
     result = api.generate_feedback(assignment, force=True)
