@@ -3,8 +3,9 @@
 A signal raises ``Interrupted`` in the main thread, wherever it is waiting, so that the run's clean-up
 (its workers and their sandboxes killed) always happens. Inside ``held()`` (a student's grade being
 stored, a release being generated) the signal waits until the block is done: a student is recorded
-whole or not at all. Once the run is ``ending()``, a signal (Ctrl-C pressed again) is only noted. Signals the caller ignores (``nohup``, a background job) stay ignored; outside the
-main thread, where Python delivers no signal, nothing is installed.
+whole or not at all. Once the run is ``ending()``, a signal (Ctrl-C pressed again) is only noted.
+Signals the caller ignores (``nohup``, a background job) stay ignored; outside the main thread, where
+Python delivers no signal, nothing is installed.
 """
 
 import contextlib
@@ -42,6 +43,7 @@ class Stop:
 
     @contextlib.contextmanager
     def installed(self):
+        """The handlers, for the block; the earlier ones come back after it."""
         if threading.current_thread() is not threading.main_thread():
             yield self
             return
