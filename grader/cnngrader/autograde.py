@@ -120,7 +120,7 @@ def autograde(assignment, directory, out, course_dir="grader/work", solutions="s
                 f"stopped by {stop.name}: {len(result) - stopped} of {len(result)} students graded and recorded; "
                 f"the other {stopped} are marked interrupted in {out / 'grades.csv'} and keep their earlier grade "
                 f"in the gradebook, if they had one. Run the same command again to grade the whole class",
-                result, stop.signum)
+                result, signum=stop.signum)
     print(f"cnn-grader: {len(result)} submissions of {assignment} in {time.perf_counter() - started:.1f} s "
           f"(run seed {seed}) -> {out / 'grades.csv'}", file=sys.stderr)
     return result

@@ -19,7 +19,7 @@ class Interrupted(KeyboardInterrupt):
     """The run was stopped by a signal (its name is the message until ``autograde`` says more); ``rows``:
     the report of the stopped run, when it got as far as having one."""
 
-    def __init__(self, message, rows=None, signum=signal.SIGINT):
+    def __init__(self, message, rows=None, *, signum):
         super().__init__(message)
         self.rows, self.signum = rows, signum
 
