@@ -16,6 +16,12 @@ precision, equals it: ``0.98`` matches ``0.9812``, ``91`` matches ``90.6``, ``1,
 ``0.12`` printed to the same precision. A power of ten written ``1e-7`` is an order of
 magnitude: it matches a printed non-zero number within a factor of 10 either way.
 
+Ranges. A result that depends on the machine (training, timing) is quoted as a range that holds on
+every machine: ``8–12 %`` (an en dash) or ``between 0.30 and 0.45``. It matches when some printed
+number lies in it, widened by half the quoted precision (``8–12 %`` takes 7.6 % to 12.4 %, and
+0.076 to 0.124). Each end follows the rules below like a single number (a name or a setting is not a
+range's end); a hyphen is subtraction, never a range.
+
 Not checked, because they are not results:
 
 * names: digits glued to a letter, underscore or a hyphen after a letter
@@ -48,6 +54,8 @@ _REFERENCE = re.compile(
 _SETTING = re.compile(
     r"(?:[A-Za-z_][\w.]*\s*=|\b(?:kernel(?: size)?|strides?|dilations?|padding|window|seed)s?)\s*\Z", re.I)
 _OPERATORS = "+-−×·/^*÷"
+_END = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_RANGE = re.compile(rf"\bbetween\s+(?P<low>{_END})\s?%?\s+and\s+(?P<high>{_END})|(?P<low2>{_END})\s?%?\s?–\s?(?P<high2>{_END})")
 _OPT_OUT = re.compile(r"<!--\s*not outputs:(?P<numbers>[^;>]*);\s*reason:(?P<reason>[^>]*?)-->", re.S)
 _SKIPPED = [
     re.compile(r"```.*?```", re.S),          # code blocks
@@ -77,6 +85,7 @@ class Quoted:
     quantum: Decimal      # the precision it is quoted to
     percent: bool
     magnitude: bool       # 1e-N: an order of magnitude
+    high: Decimal = None  # a range's upper end (``value`` is its lower end)
 
 
 def _source(cell):
@@ -136,7 +145,7 @@ def quoted_numbers(paragraph, ignore=()):
     text = paragraph
     for pattern in _SKIPPED:
         text = _blank(text, pattern)
-    found = []
+    found, ends = [], {}
     for match in _NUMBER.finditer(text):
         if _skip(text, match):
             continue
@@ -153,6 +162,21 @@ def quoted_numbers(paragraph, ignore=()):
             text=token, value=value, quantum=quantum,
             percent=bool(re.match(r"\s*%", rest)),
             magnitude=bool(match.group("exp")) and match.group("int") == "1" and not match.group("frac")))
+        ends[match.start()] = ends[match.end()] = found[-1]
+    return _ranges(text, found, ends)
+
+
+def _ranges(text, found, ends):
+    """``found`` with each quoted range's two ends (``ends``: by their positions) made one range."""
+    for match in _RANGE.finditer(text):
+        low = ends.get(match.start("low") if match.group("low") else match.start("low2"))
+        high = ends.get(match.end("high") if match.group("high") else match.end("high2"))
+        if low is None or high is None or low is high:
+            continue
+        found[found.index(low)] = Quoted(
+            text=f"{low.text}–{high.text}", value=low.value, high=high.value,
+            quantum=min(low.quantum, high.quantum), percent=low.percent or high.percent, magnitude=False)
+        found.remove(high)
     return found
 
 
@@ -173,15 +197,16 @@ def printed_numbers(cells):
 
 
 def _matches(quoted, printed):
-    targets = [(quoted.value, quoted.quantum)]
+    targets = [(quoted.value, quoted.high, quoted.quantum)]
     if quoted.percent:
-        targets.append((quoted.value / 100, quoted.quantum / 100))
+        targets.append((quoted.value / 100, quoted.high and quoted.high / 100, quoted.quantum / 100))
     for value in printed:
         if quoted.magnitude:
             if value and quoted.value / 10 <= value <= quoted.value * 10:
                 return True
             continue
-        if any(abs(value - want) <= quantum / 2 for want, quantum in targets):
+        if any(low - quantum / 2 <= value <= (low if high is None else high) + quantum / 2
+               for low, high, quantum in targets):
             return True
     return False
 

@@ -97,3 +97,23 @@ def test_drift_in_the_prose_is_caught_too():
     nb = _notebook(_code("products equal to 1: 4 | their sum: 4\n"),
                    new_markdown_cell("**What you should see:** 5 products equal 1, so the output is 4."))
     assert [(p.cell, p.number) for p in unpinned(nb)] == [(1, "5")]
+
+
+@pytest.mark.parametrize("paragraph, quoted", [
+    ("a test error of 8–12 % and a loss between 0.30 and 0.45", ["8–12", "0.30–0.45"]),
+    ("between 88 % and 93 %, or 88 %–93 %; 14 – 17 %", ["88–93", "88–93", "14–17"]),
+    ("a 3-5 kernel and (5 − 3)/1 + 1 = 3; stride 2–4 outputs 7", ["3", "4", "7"]),
+])
+def test_ranges_are_one_quoted_result(paragraph, quoted):
+    assert _texts(paragraph) == quoted
+
+
+def test_a_range_matches_any_printed_number_inside_it():
+    def drift(printed, prose):
+        return [p.number for p in unpinned(_notebook(_code(printed), new_markdown_cell(f"**What you should see:** {prose}")))]
+    assert drift("test accuracy 0.904\n", "a test error of 8–12 %, an accuracy between 88 and 93 %") == ["8–12"]
+    assert drift("test error 0.096\n", "a test error of 8–12 %") == []
+    assert drift("test error 12.4 %\n", "a test error of 8–12 %") == []       # half the quoted precision
+    assert drift("test error 12.6 %\n", "a test error of 8–12 %") == ["8–12"]
+    assert drift("loss 0.29, then 0.46\n", "a loss between 0.30 and 0.45") == ["0.30–0.45"]
+    assert drift("loss 0.44\n", "a loss between 0.30 and 0.45") == []

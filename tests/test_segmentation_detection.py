@@ -39,15 +39,24 @@ def test_shift_agreement_of_a_pointwise_net_is_one():
     assert segmentation.shift_agreement(pointwise, torch.rand(2, 1, 16, 16), (3, -2)) == 1.0
 
 
+def _untrained_loss(net, images, targets, loss_fn, metric, target_dtype):
+    tensors = train.as_tensors(images, targets, torch.device("cpu"), target_dtype)
+    return train.evaluate(net, *tensors, loss_fn=loss_fn, metric=metric)[0]
+
+
+# The loss after training against the untrained net's, measured over seeds 0-7 at ATEN_CPU_CAPABILITY
+# default, avx2 and avx512: segmentation (30 steps) 0.34-0.52, detection (60 steps) 0.07-0.24; the bound
+# 0.7 holds for every seed and level (against the loss after 10 steps, as before, detection gave 0.53-0.98).
 def test_short_segmentation_training_reduces_loss_through_fit():
     data = synthetic.scenes(64, size=16, object_size=(5, 8), seed=0)
     torch.manual_seed(0)
     net = segmentation.unet(width=4, depth=1)
+    before = _untrained_loss(net, data.images, data.masks, segmentation.pixel_loss, segmentation.mean_iou, torch.long)
     hist = train.fit(net, (data.images, data.masks), (data.images[:16], data.masks[:16]), steps=30,
                      batch_size=16, lr=1e-2, loss_fn=segmentation.pixel_loss, metric=segmentation.mean_iou,
                      eval_every=10, progress=False)
     assert hist.metric == "mean_iou" and "mean_iou" in hist.summary()
-    assert hist.train_loss[-1] < 0.7 * hist.train_loss[0]
+    assert hist.train_loss[-1] < 0.7 * before
     assert all(0.0 <= v <= 1.0 for v in hist.test_acc)
 
 
@@ -67,9 +76,10 @@ def test_short_detection_training_reduces_loss_through_fit():
     target = boxes.encode(data.boxes, data.labels, grid=4, size=32)
     torch.manual_seed(0)
     net = detection.TinyYOLO(width=4)
-    hist = train.fit(net, (data.images, target), steps=30, batch_size=16, lr=1e-2, loss_fn=detection.yolo_loss,
+    before = _untrained_loss(net, data.images, target, detection.yolo_loss, detection.cell_iou, torch.float32)
+    hist = train.fit(net, (data.images, target), steps=60, batch_size=16, lr=1e-2, loss_fn=detection.yolo_loss,
                      metric=detection.cell_iou, target_dtype=torch.float32, eval_every=10, progress=False)
-    assert hist.metric == "cell_iou" and hist.train_loss[-1] < 0.7 * hist.train_loss[0]
+    assert hist.metric == "cell_iou" and hist.train_loss[-1] < 0.7 * before
     assert len(boxes.decode(net(torch.as_tensor(data.images[:4])), size=32)) == 4
 
 
