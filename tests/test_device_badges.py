@@ -1,4 +1,6 @@
 import json
+import os
+import subprocess
 import sys
 import types
 
@@ -76,3 +78,11 @@ def test_rewrite_moves_every_badge(tmp_path, capsys):
     assert "rewrote 0 of 1" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         badges.main(["--slug", "not a slug", "--root", str(tmp_path)])
+
+
+def test_cpu_report_names_the_vector_kernels_in_use():
+    # forced in a fresh interpreter: torch reads ATEN_CPU_CAPABILITY once, when it loads
+    code = "from cnncourse import device; print(device.report('cpu'))"
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
+    line = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert "CPU threads, DEFAULT kernels" in line, line

@@ -36,7 +36,8 @@ def _mps_available():
 
 
 def report(device=None):
-    """One line: device, its name, torch version, thread count and whether this is Colab."""
+    """One line: device, its name (on a CPU: threads and the vector kernels torch chose, which make
+    trained numbers differ slightly between machines), torch version and whether this is Colab."""
     import torch
 
     device = pick() if device is None else torch.device(device)
@@ -45,7 +46,7 @@ def report(device=None):
     elif device.type == "mps":
         name = "Apple GPU"
     else:
-        name = f"{torch.get_num_threads()} CPU threads"
+        name = f"{torch.get_num_threads()} CPU threads, {torch.backends.cpu.get_cpu_capability()} kernels"
     where = "Colab" if in_colab() else "local"
     return f"device: {device.type} ({name}) | torch {torch.__version__} | {where}"
 
